@@ -1,0 +1,164 @@
+// The exporter's config file (YAML), validated with zod. One file is meant to be identical on every
+// node of a cluster: `cluster` is the shared part, everything else may default per node.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DefaultsKnobs, lunOnlyKnobShape, sharedKnobShape } from './multipath-knobs.js';
+import { checkOverrides } from './overrides-guard.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/multipath-exporter/config.yml';
+export const DEFAULT_SOCKET = '@/org/kernel/linux/storage/multipathd';
+
+/** Durations as `250ms`, `5s`, `2m`, or a number of seconds; parsed to milliseconds. */
+export const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m?.[2] ?? 's'];
+  const ms = m && factor ? Number(m[1]) * factor : NaN;
+  if (!(ms > 0)) {
+    ctx.addIssue({ code: 'custom', message: `must be a positive duration such as 500ms, 5s or 2m, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** multipathd's WWID (map uuid): NAA/EUI strings; no whitespace, slashes or quotes. */
+export const Wwid = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a WWID as multipathd prints it (letters, digits, ".", "_", ":", "-"; at most 128)');
+
+const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');
+
+/** `:10036`, `127.0.0.1:10036`, `[::1]:10036`. */
+export const ListenAddress = z.string().transform((v, ctx) => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(v.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `must be [host]:port such as ":10036" or "127.0.0.1:10036", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return { host: m[1] ?? (m[2] || undefined), port };
+});
+export type ListenAddress = z.infer<typeof ListenAddress>;
+
+/** Per-LUN multipath.conf knobs (alias included), all optional. */
+export const LunKnobs = z.strictObject({ ...sharedKnobShape, ...lunOnlyKnobShape }).partial();
+export type LunKnobs = z.infer<typeof LunKnobs>;
+
+export const Lun = LunKnobs.extend({
+  wwid: Wwid,
+  /** Expected nodes; default `cluster.nodes`, else every node running this config. */
+  nodes: z.array(NodeName).optional(),
+  /** Expected paths per node (redundancy). */
+  paths: z.number().int().min(1).max(1024).optional(),
+  /** Free label: what consumes the LUN, e.g. the storage ID. */
+  usedBy: z.string().max(128).optional(),
+});
+export type Lun = z.infer<typeof Lun>;
+
+export const Cluster = z
+  .strictObject({
+    nodes: z.array(NodeName).optional(),
+    defaults: DefaultsKnobs.prefault({}),
+    luns: z.array(Lun).default([]),
+    overrides: z.string().default(''),
+  })
+  .superRefine((cluster, ctx) => {
+    const byWwid = new Map<string, number>();
+    const byAlias = new Map<string, number>();
+    cluster.luns.forEach((lun, i) => {
+      const dup = byWwid.get(lun.wwid);
+      if (dup !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['luns', i, 'wwid'], message: `WWID ${lun.wwid} is listed twice (also luns[${dup}])` });
+      }
+      byWwid.set(lun.wwid, i);
+      if (lun.alias !== undefined) {
+        const other = byAlias.get(lun.alias);
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['luns', i, 'alias'],
+            message: `alias "${lun.alias}" is also used by luns[${other}] (${cluster.luns[other]!.wwid}); multipathd would keep only the lowest WWID's map`,
+          });
+        }
+        byAlias.set(lun.alias, i);
+      }
+    });
+    for (const problem of checkOverrides(cluster.overrides)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['overrides'],
+        message: problem.line ? `override line ${problem.line}: ${problem.message}` : problem.message,
+      });
+    }
+  });
+export type Cluster = z.infer<typeof Cluster>;
+
+export const Apply = z.strictObject({
+  /** Off by default: without an explicit opt-in the exporter only monitors. */
+  enabled: z.boolean().default(false),
+  confDir: z.string().default('/etc/multipath/conf.d'),
+  wwidsFile: z.string().default('/etc/multipath/wwids'),
+  stateDir: z.string().default('/var/lib/multipath-exporter'),
+  multipath: z.array(z.string().min(1)).min(1).default(['/sbin/multipath']),
+  /** Periodic re-check of the config file (file watches miss changes on FUSE such as /etc/pve). */
+  recheckInterval: Duration.prefault('60s'),
+  /**
+   * WWIDs already in the wwids file that this tool may take over (and so later remove): `all`, or
+   * a list. Default: none, every pre-existing WWID stays untouched.
+   */
+  adopt: z.union([z.literal('all'), z.array(Wwid)]).default([]),
+  /** File-name prefix of the drop-ins, so they sort predictably among other conf.d files. */
+  filePrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('multipath-exporter'),
+});
+export type Apply = z.infer<typeof Apply>;
+
+export const Multipathd = z.strictObject({
+  transport: z.enum(['socket', 'exec']).default('socket'),
+  /** Socket address; a leading `@` means the abstract namespace. */
+  socket: z.string().default(DEFAULT_SOCKET),
+  command: z.array(z.string().min(1)).min(1).default(['/sbin/multipathd']),
+  timeout: Duration.prefault('5s'),
+  maxReplyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+});
+
+export const Config = z.strictObject({
+  node: NodeName.optional(),
+  listen: ListenAddress.prefault(':10036'),
+  multipathd: Multipathd.prefault({}),
+  sysfsRoot: z.string().default('/sys'),
+  /** Per-path series can be turned off for hosts with thousands of paths. */
+  perPathMetrics: z.boolean().default(true),
+  apply: Apply.prefault({}),
+  cluster: Cluster.prefault({}),
+  /** Path to a Prometheus exporter-toolkit web config (TLS, basic auth). */
+  webConfigFile: z.string().optional(),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Built-in defaults: what a missing config file means (monitor only). */
+export function defaultConfig(): Config {
+  return Config.parse({});
+}
+
+/** Is `node` expected to carry `lun`? The LUN's own list, else `cluster.nodes`, else every node. */
+export function isExpectedOn(lun: Lun, cluster: Cluster, node: string): boolean {
+  if (lun.nodes) return lun.nodes.includes(node);
+  if (cluster.nodes) return cluster.nodes.includes(node);
+  return true;
+}
+
+/** Stable canonical JSON: sorted object keys, so equal config gives equal text on every node. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A stable digest of the validated `cluster` section (first 16 hex digits of its SHA-256). */
+export function clusterDigest(cluster: Cluster): string {
+  return createHash('sha256').update(canonicalJson(cluster)).digest('hex').slice(0, 16);
+}
