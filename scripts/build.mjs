@@ -1,0 +1,20 @@
+// Bundles the exporter into one self-contained ES module (dist/multipath-exporter.mjs) with every
+// JavaScript dependency inside, targeting Node 18.19 (Debian 12) as well as Node 20.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+await build({
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/multipath-exporter.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node18.19',
+  minify: false,
+  legalComments: 'inline',
+  define: { 'process.env.MULTIPATH_EXPORTER_VERSION': JSON.stringify(pkg.version) },
+  // Bundled CommonJS dependencies (express) call require(); give the ESM bundle one.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+});
+console.log('built dist/multipath-exporter.mjs');
