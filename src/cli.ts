@@ -1,0 +1,165 @@
+// Command line: parse and validate arguments, then hand over to the I/O edges.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { formatConfigError } from './core/config-text.js';
+import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './core/config.js';
+import { buildRegistry } from './core/metrics.js';
+import type { ConfigStatus } from './core/status.js';
+import { createCollector } from './io/collector.js';
+import { loadConfigFile } from './io/config-file.js';
+import { createLogger } from './io/log.js';
+import { execClient, type MultipathdClient, socketClient } from './io/multipathd-client.js';
+
+export const VERSION = process.env.MULTIPATH_EXPORTER_VERSION ?? '0.1.0-dev';
+
+export const USAGE = `Usage: multipath-exporter [command] [options]
+
+Exports dm-multipath (multipathd) health as Prometheus metrics and applies one
+cluster-wide multipath configuration to this node.
+
+Commands:
+  serve          Serve /metrics, /healthz and a status page (default)
+  check-config   Validate the config file; exit 1 on any error
+  metrics        Collect once and print the metrics (node_exporter textfile format)
+  plan           Show what apply would change; exit 0 nothing pending, 2 pending
+  apply          Apply the cluster configuration once; non-zero if anything failed
+
+Options:
+  -c, --config <file>      Config file (default ${DEFAULT_CONFIG_PATH})
+  -l, --listen <addr>      Listen address, overrides the config (default :10036)
+      --web.config.file <file>
+                           TLS and basic-auth config (Prometheus exporter-toolkit format)
+  -V, --version            Print the version
+  -h, --help               Print this help
+`;
+
+const COMMANDS = ['serve', 'check-config', 'metrics', 'plan', 'apply'] as const;
+
+export const CliArgs = z.object({
+  command: z.enum(COMMANDS, { message: `unknown command; expected one of ${COMMANDS.join(', ')}` }).default('serve'),
+  config: z.string().min(1).default(DEFAULT_CONFIG_PATH),
+  listen: ListenAddress.optional(),
+  webConfigFile: z.string().min(1).optional(),
+  version: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+export type CliArgs = z.infer<typeof CliArgs>;
+
+export function parseCli(argv: readonly string[]): { ok: true; args: CliArgs } | { ok: false; error: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        listen: { type: 'string', short: 'l' },
+        'web.config.file': { type: 'string' },
+        version: { type: 'boolean', short: 'V' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  if (parsed.positionals.length > 1) return { ok: false, error: `unexpected argument: ${parsed.positionals[1]}` };
+  const result = CliArgs.safeParse({
+    command: parsed.positionals[0],
+    config: parsed.values.config,
+    listen: parsed.values.listen,
+    webConfigFile: parsed.values['web.config.file'],
+    version: parsed.values.version,
+    help: parsed.values.help,
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return { ok: false, error: `${issue.path.join('.') || 'arguments'}: ${issue.message}` };
+  }
+  return { ok: true, args: result.data };
+}
+
+export function nodeNameOf(config: Config): string {
+  return config.node ?? hostname().split('.')[0] ?? 'localhost';
+}
+
+export function clientFor(config: Config, onStderr?: (text: string) => void): MultipathdClient {
+  const m = config.multipathd;
+  return m.transport === 'socket'
+    ? socketClient({ socket: m.socket, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes })
+    : execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
+}
+
+export function initialConfigStatus(path: string, config: Config): ConfigStatus {
+  return { path, valid: true, errors: [], digest: clusterDigest(config.cluster), applyEnabled: config.apply.enabled };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const cli = parseCli(argv);
+  if (!cli.ok) {
+    process.stderr.write(`multipath-exporter: ${cli.error}\n\n${USAGE}`);
+    return 64;
+  }
+  const args = cli.args;
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`multipath-exporter ${VERSION}\n`);
+    return 0;
+  }
+  const log = createLogger();
+
+  switch (args.command) {
+    case 'check-config': {
+      const loaded = await loadConfigFile(args.config);
+      if (!loaded.ok) {
+        for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+        return 1;
+      }
+      process.stdout.write(
+        loaded.missing
+          ? `${args.config}: not found; built-in defaults apply (monitor only)\n`
+          : `${args.config}: valid (cluster digest ${clusterDigest(loaded.config.cluster)}, ${loaded.config.cluster.luns.length} LUN(s), apply ${loaded.config.apply.enabled ? 'enabled' : 'disabled'})\n`,
+      );
+      return 0;
+    }
+    case 'metrics': {
+      const loaded = await loadConfigFile(args.config);
+      if (!loaded.ok) {
+        for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+        return 1;
+      }
+      const config = loaded.config;
+      const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
+      const snapshot = await collector.collect();
+      const registry = buildRegistry({ snapshot, failures: collector.failures(), config, nodename: nodeNameOf(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) });
+      process.stdout.write(await registry.metrics());
+      return 0;
+    }
+    case 'plan':
+    case 'apply': {
+      const { runApplyCommand, runPlanCommand } = await import('./io/apply-cli.js');
+      return args.command === 'plan' ? runPlanCommand(args.config) : runApplyCommand(args.config);
+    }
+    case 'serve': {
+      const { serve } = await import('./io/serve.js');
+      return serve({ configPath: args.config, listen: args.listen, webConfigFile: args.webConfigFile, log, version: VERSION });
+    }
+  }
+}
+
+// Run when executed directly (tsx src/cli.ts, or the bundle), not when imported by tests.
+const invokedDirectly = process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || !['serve', undefined].includes(process.argv[2])) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`multipath-exporter: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

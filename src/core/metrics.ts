@@ -1,0 +1,204 @@
+// Snapshot -> a fresh prom-client Registry. Pure: no collect() callbacks, no shared state, so two
+// overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
+import { Registry } from 'prom-client';
+import { type Config, isExpectedOn } from './config.js';
+import { ConstMetric, type LabelValues } from './const-metric.js';
+import type { MapModel } from './parse-multipathd.js';
+import type { Snapshot } from './snapshot.js';
+import {
+  CHECKER_STATES,
+  COLLECTION_OUTCOMES,
+  type CollectionFailure,
+  DAEMON_STATES,
+  MAP_DM_STATES,
+  MAP_HEALTH_STATES,
+  PATH_DEVICE_STATES,
+  PATH_GROUP_STATES,
+} from './states.js';
+import type { ConfigStatus } from './status.js';
+
+export interface ScrapeInput {
+  snapshot: Snapshot;
+  /** Cumulative failed collections per reason. */
+  failures: Readonly<Record<CollectionFailure, number>>;
+  config: Config;
+  /** This exporter's node name (config `node`, default the host name). */
+  nodename: string;
+  version: string;
+  configStatus?: ConfigStatus;
+}
+
+/** Collects metrics in exposition order; `register()` puts the non-empty ones into a registry. */
+class MetricSet {
+  private readonly metrics: ConstMetric[] = [];
+  gauge(name: string, help: string): ConstMetric {
+    return this.push(new ConstMetric(name, help, 'gauge'));
+  }
+  counter(name: string, help: string): ConstMetric {
+    return this.push(new ConstMetric(name, help, 'counter'));
+  }
+  private push(metric: ConstMetric): ConstMetric {
+    this.metrics.push(metric);
+    return metric;
+  }
+  register(registry: Registry): void {
+    for (const metric of this.metrics) metric.registerIn(registry);
+  }
+}
+
+/** The alias in use: multipathd's name when it is not the WWID, else the configured alias. */
+export function aliasOf(map: Pick<MapModel, 'wwid' | 'name'>, configuredAlias: string | undefined): string {
+  if (map.name !== map.wwid) return map.name;
+  return configuredAlias ?? '';
+}
+
+export function buildRegistry(input: ScrapeInput): Registry {
+  const registry = new Registry();
+  const set = new MetricSet();
+  const { snapshot, config } = input;
+
+  set.gauge('multipath_up', 'Whether the last collection from multipathd succeeded (1) or not (0).').add(snapshot.ok ? 1 : 0);
+  set.gauge('multipath_scrape_duration_seconds', 'Time the multipathd collection behind this scrape took.').add(snapshot.durationSeconds);
+  set
+    .gauge('multipath_collection_error', 'Outcome of the last collection: none, or why it failed.')
+    .addStateSet({}, 'reason', COLLECTION_OUTCOMES, snapshot.ok ? 'none' : snapshot.reason);
+  const failures = set.counter('multipath_collection_failures_total', 'Failed collections from multipathd since the exporter started, by reason.');
+  for (const reason of COLLECTION_OUTCOMES) if (reason !== 'none') failures.add(input.failures[reason], { reason });
+  set
+    .gauge('multipath_exporter_info', 'Exporter version and the node name it believes it has.')
+    .add(1, { version: input.version, nodename: input.nodename });
+
+  renderConfigDerived(set, input);
+  renderConfigStatus(set, input);
+
+  if (snapshot.ok) {
+    if (snapshot.daemon) {
+      set.gauge('multipath_daemon_state', 'multipathd state from "show daemon".').addStateSet({}, 'state', DAEMON_STATES, snapshot.daemon.state);
+    }
+    set.gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that had no WWID and were skipped.').add(snapshot.skipped);
+    const lunsByWwid = new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
+    renderMaps(set, [...snapshot.maps].sort((a, b) => (a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0)), input, lunsByWwid);
+  }
+  set.register(registry);
+  return registry;
+}
+
+function byWwid<T extends { wwid: string }>(a: T, b: T): number {
+  return a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0;
+}
+
+function renderConfigDerived(set: MetricSet, input: ScrapeInput): void {
+  const { cluster } = input.config;
+  const expected = set.gauge('multipath_map_expected', 'Per allow-listed LUN: 1 if this node is expected to carry it (config), else 0.');
+  const pathsExpected = set.gauge('multipath_map_paths_expected', 'Configured number of paths this node should have to the LUN.');
+  const lunInfo = set.gauge('multipath_lun_info', 'Allow-listed LUN metadata from the cluster config.');
+  for (const lun of [...cluster.luns].sort(byWwid)) {
+    const isExpected = isExpectedOn(lun, cluster, input.nodename);
+    expected.add(isExpected ? 1 : 0, { wwid: lun.wwid });
+    if (isExpected && lun.paths !== undefined) pathsExpected.add(lun.paths, { wwid: lun.wwid });
+    lunInfo.add(1, { wwid: lun.wwid, alias: lun.alias ?? '', used_by: lun.usedBy ?? '' });
+  }
+}
+
+function renderConfigStatus(set: MetricSet, input: ScrapeInput): void {
+  const status = input.configStatus;
+  if (!status) return;
+  set.gauge('multipath_config_valid', 'Whether the config file last read was valid (the last good one stays in force).').add(status.valid ? 1 : 0);
+  set.gauge('multipath_config_info', 'Digest of the cluster section in force (equal config, equal digest).').add(1, { digest: status.digest });
+  const clusterNodes = input.config.cluster.nodes;
+  if (clusterNodes) {
+    set.gauge('multipath_config_node_in_cluster', "Whether this exporter's node name is listed in cluster.nodes.").add(clusterNodes.includes(input.nodename) ? 1 : 0);
+  }
+  set.gauge('multipath_config_apply_enabled', 'Whether this exporter applies the cluster config (0: monitor only).').add(status.applyEnabled ? 1 : 0);
+  const last = status.lastApply;
+  if (!status.applyEnabled || !last) return;
+  set.gauge('multipath_config_apply_success', 'Whether the last apply pass had no failed operation.').add(last.success ? 1 : 0);
+  set.gauge('multipath_config_apply_errors', 'Failed operations in the last apply pass.').add(last.errors.length);
+  set.gauge('multipath_config_last_apply_timestamp_seconds', 'When the last apply pass finished.').add(last.finishedAt / 1000);
+  if (status.lastChangeAt !== undefined) {
+    set.gauge('multipath_config_last_change_timestamp_seconds', 'When an apply pass last changed something.').add(status.lastChangeAt / 1000);
+  }
+  set.gauge('multipath_config_reload_success', 'Whether the last needed "multipathd reconfigure" succeeded.').add(last.reloadSuccess ? 1 : 0);
+}
+
+function renderMaps(set: MetricSet, maps: readonly MapModel[], input: ScrapeInput, luns: Map<string, Config['cluster']['luns'][number]>): void {
+  const info = set.gauge('multipath_map_info', 'Map metadata; always 1.');
+  const state = set.gauge('multipath_map_state', 'Map health: optimal (all paths active), degraded (some), failed (none).');
+  const paths = set.gauge('multipath_map_paths', 'Total paths of the map (sum over its path groups).');
+  const pathsActive = set.gauge('multipath_map_paths_active', 'Paths whose device-mapper state is active.');
+  const pathsUsable = set.gauge('multipath_map_paths_usable', "multipathd's own count: paths whose checker says ready or ghost.");
+  const size = set.gauge('multipath_map_size_bytes', 'Map size from sysfs.');
+  const holders = set.gauge('multipath_map_holders', 'Holders of the dm device in sysfs (LVM, partitions).');
+  const dmState = set.gauge('multipath_map_dm_state', 'Device-mapper state of the map.');
+  const queueing = set.gauge('multipath_map_queueing', 'Whether the map queues I/O when no path is left (queue_if_no_path).');
+  const readOnly = set.gauge('multipath_map_read_only', 'Whether the map is read-only.');
+  const pathFaults = set.counter('multipath_map_path_faults_total', 'Path failures counted by multipathd (path_faults).');
+  const switches = set.counter('multipath_map_path_group_switches_total', 'Path group switches counted by multipathd (switch_grp).');
+  const loads = set.counter('multipath_map_loads_total', 'Map table loads counted by multipathd (map_loads).');
+  const queueingSeconds = set.counter('multipath_map_queueing_seconds_total', 'Seconds spent in timed recovery queueing (total_q_time).');
+  const recoveries = set.counter('multipath_map_recovery_entries_total', 'Entries into recovery mode (q_timeouts).');
+  const groupState = set.gauge('multipath_path_group_state', 'Path group state.');
+  const groupPriority = set.gauge('multipath_path_group_priority', 'Path group priority.');
+  const pathActive = set.gauge('multipath_path_active', 'Whether the path is active in device-mapper.');
+  const checker = set.gauge('multipath_path_checker_state', 'Path checker state.');
+  const device = set.gauge('multipath_path_device_state', 'SCSI device state of the path.');
+  const priority = set.gauge('multipath_path_priority', 'Path priority; -1 means undefined.');
+  const marginal = set.gauge('multipath_path_marginal', 'Whether the path is marginal.');
+  const pathInfo = set.gauge('multipath_path_info', 'Path metadata; always 1.');
+
+  for (const map of maps) {
+    const wwid = map.wwid;
+    const lun = luns.get(wwid);
+    // One label object per map, shared by its series: prom-client formats a shared object once.
+    const mapLabels: LabelValues = { wwid };
+    info.add(1, {
+      wwid,
+      name: map.name,
+      alias: aliasOf(map, lun?.alias),
+      sysfs: map.sysfs ?? '',
+      vendor: map.vendor ?? '',
+      product: map.product ?? '',
+      transport: map.transport ?? '',
+      used_by: lun?.usedBy ?? '',
+    });
+    state.addStateSet(mapLabels, 'state', MAP_HEALTH_STATES, map.health);
+    paths.add(map.pathsTotal, mapLabels);
+    pathsActive.add(map.pathsActive, mapLabels);
+    pathsUsable.add(map.pathsUsable, mapLabels);
+    if (map.sizeBytes !== undefined) size.add(map.sizeBytes, mapLabels);
+    if (map.holders !== undefined) holders.add(map.holders, mapLabels);
+    dmState.addStateSet(mapLabels, 'state', MAP_DM_STATES, map.dmState);
+    queueing.add(map.queueing ? 1 : 0, mapLabels);
+    readOnly.add(map.readOnly ? 1 : 0, mapLabels);
+    pathFaults.add(map.counters.pathFaults, mapLabels);
+    switches.add(map.counters.pathGroupSwitches, mapLabels);
+    loads.add(map.counters.mapLoads, mapLabels);
+    queueingSeconds.add(map.counters.queueingSeconds, mapLabels);
+    recoveries.add(map.counters.recoveryEntries, mapLabels);
+
+    for (const group of map.pathGroups) {
+      const groupLabels: LabelValues = { wwid, group: String(group.group) };
+      groupState.addStateSet(groupLabels, 'state', PATH_GROUP_STATES, group.dmState);
+      groupPriority.add(group.priority, groupLabels);
+      if (!input.config.perPathMetrics) continue;
+      for (const path of group.paths) {
+        const pathLabels: LabelValues = { wwid, dev: path.dev ?? path.devT ?? `group${group.group}-unnamed` };
+        pathActive.add(path.dmState === 'active' ? 1 : 0, pathLabels);
+        checker.addStateSet(pathLabels, 'state', CHECKER_STATES, path.checkerState);
+        device.addStateSet(pathLabels, 'state', PATH_DEVICE_STATES, path.deviceState);
+        if (path.priority !== undefined) priority.add(path.priority, pathLabels);
+        marginal.add(path.marginal ? 1 : 0, pathLabels);
+        pathInfo.add(1, {
+          ...pathLabels,
+          dev_t: path.devT ?? '',
+          group: String(group.group),
+          checker: path.checker ?? '',
+          transport: path.transport ?? '',
+          host_adapter: path.hostAdapter ?? '',
+          target_wwpn: path.targetWwpn ?? '',
+          lun_hex: path.lunHex ?? '',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,261 @@
+// multipathd replies -> typed model. Pure: the same functions run on live replies, recorded
+// fixtures and the benchmark's generated replies.
+import { RawMap, RawMapsReply, type RawPath, type RawPathGroup } from './multipathd-json.js';
+import {
+  checkerStateOf,
+  clampState,
+  type CheckerState,
+  type CollectionFailure,
+  DAEMON_STATES,
+  type DaemonState,
+  MAP_DM_STATES,
+  type MapDmState,
+  type MapHealth,
+  PATH_DEVICE_STATES,
+  PATH_DM_STATES,
+  PATH_GROUP_STATES,
+  type PathDeviceState,
+  type PathDmState,
+  type PathGroupState,
+  type Transport,
+} from './states.js';
+
+export interface PathModel {
+  dev?: string;
+  devT?: string;
+  /** 1-based path group the path sits in. */
+  group: number;
+  dmState: PathDmState;
+  deviceState: PathDeviceState;
+  checkerState: CheckerState;
+  /** multipathd's own checker string, for humans (`i/o pending`, or a string this version does not know). */
+  checkerStateRaw?: string;
+  checker?: string;
+  /** Prioritizer value; -1 means undefined. */
+  priority?: number;
+  hostWwnn?: string;
+  targetWwnn?: string;
+  hostWwpn?: string;
+  targetWwpn?: string;
+  hostAdapter?: string;
+  lunHex?: string;
+  marginal: boolean;
+  transport?: Transport;
+}
+
+export interface PathGroupModel {
+  group: number;
+  selector?: string;
+  priority: number;
+  dmState: PathGroupState;
+  marginal: boolean;
+  paths: PathModel[];
+}
+
+export interface MapCounters {
+  pathFaults: number;
+  pathGroupSwitches: number;
+  mapLoads: number;
+  queueingSeconds: number;
+  recoveryEntries: number;
+}
+
+export interface MapModel {
+  wwid: string;
+  name: string;
+  sysfs?: string;
+  failback?: string;
+  /** multipathd's descriptive queueing text (`on`, `off`, `12 chk`, `30 sec`); never a label. */
+  queueingText?: string;
+  /** True when the DM table queues I/O with no usable path. */
+  queueing: boolean;
+  /** multipathd's `paths`: paths whose checker says ready or ghost. Not the total. */
+  pathsUsable: number;
+  pathsTotal: number;
+  pathsActive: number;
+  health: MapHealth;
+  readOnly: boolean;
+  dmState: MapDmState;
+  features?: string;
+  hwhandler?: string;
+  action?: string;
+  vendor?: string;
+  product?: string;
+  revision?: string;
+  counters: MapCounters;
+  pathGroups: PathGroupModel[];
+  /** Set only when every path agrees. */
+  transport?: Transport;
+  /** From sysfs (enrichment), absent in the pure parse. */
+  sizeBytes?: number;
+  holders?: number;
+}
+
+export interface ParsedMaps {
+  maps: MapModel[];
+  /** Maps in the reply that had no WWID and were skipped. */
+  skipped: number;
+}
+
+export type ReplyResult<T> = { ok: true; value: T } | { ok: false; reason: CollectionFailure; message: string };
+
+/** multipathd's placeholders for "no value" in 0.9.x JSON and text output. */
+const PLACEHOLDERS = new Set(['', '[undef]', '[unknown]', 'undef', '-', '##', '(null)', '#:#']);
+
+/** A present, meaningful value, or undefined for any placeholder. */
+export function present(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return PLACEHOLDERS.has(trimmed) ? undefined : trimmed;
+}
+
+/** Seed `derive_health`: optimal when every path is dm-active, failed when none (or no paths). */
+export function deriveHealth(pathsActive: number, pathsTotal: number): MapHealth {
+  if (pathsTotal === 0 || pathsActive === 0) return 'failed';
+  return pathsActive === pathsTotal ? 'optimal' : 'degraded';
+}
+
+/** Transport of a path from its sysfs `/sys/block/<dev>` link target. */
+export function transportFromSysfsLink(link: string | undefined): Transport | undefined {
+  if (!link) return undefined;
+  if (/\/session\d+\//.test(link)) return 'iscsi';
+  if (/\/rport-\d+/.test(link)) return 'fc';
+  if (/\/end_device-/.test(link)) return 'sas';
+  return undefined;
+}
+
+/** The map-level transport, only when all paths that have one agree and none lacks one. */
+export function mapTransport(paths: readonly PathModel[]): Transport | undefined {
+  const seen = new Set(paths.map((p) => p.transport));
+  if (seen.size !== 1) return undefined;
+  return [...seen][0];
+}
+
+/**
+ * Classifies a reply that is not the expected payload. multipathd answers `fail\n`, `timeout\n`,
+ * a permission message or its help text instead of JSON; 0.9.8+ prefix every failure with `fail\n`.
+ */
+export function classifyNonPayload(reply: string): { reason: CollectionFailure; message: string } {
+  const trimmed = reply.trim();
+  if (trimmed === '') return { reason: 'bad_output', message: 'empty reply from multipathd' };
+  if (/permission deny/.test(trimmed)) return { reason: 'permission', message: `multipathd refused: ${firstLine(trimmed)}` };
+  if (/^(fail\n)?timeout/.test(trimmed)) return { reason: 'timeout', message: 'multipathd answered "timeout" (its lock was held too long)' };
+  if (trimmed === 'fail' || trimmed.startsWith('fail\n')) return { reason: 'fail', message: `multipathd answered "${firstLine(trimmed)}"` };
+  return { reason: 'bad_output', message: `unexpected reply from multipathd: ${JSON.stringify(trimmed.slice(0, 120))}` };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '' && l.trim() !== 'fail') ?? text.split('\n')[0] ?? '';
+}
+
+/** `show daemon` -> `pid 1842 idle` (0.10+: ` (pending reconfigure)` may follow). */
+export function parseDaemonReply(reply: string): ReplyResult<{ pid: number; state: DaemonState; stateRaw: string }> {
+  const m = /^pid (\d+) (\S+)/.exec(reply.trim());
+  if (!m) return { ok: false, ...classifyNonPayload(reply) };
+  return { ok: true, value: { pid: Number(m[1]), state: clampState(DAEMON_STATES, m[2], 'unknown'), stateRaw: m[2]! } };
+}
+
+function parsePath(raw: RawPath, group: number): PathModel {
+  const targetWwpn = present(raw.target_wwpn);
+  const checkerStateRaw = present(raw.chk_st);
+  return {
+    dev: present(raw.dev),
+    devT: present(raw.dev_t),
+    group,
+    dmState: clampState(PATH_DM_STATES, present(raw.dm_st), 'unknown'),
+    deviceState: clampState(PATH_DEVICE_STATES, present(raw.dev_st), 'unknown'),
+    checkerState: checkerStateOf(raw.chk_st?.trim()),
+    checkerStateRaw,
+    checker: present(raw.checker),
+    priority: raw.pri,
+    hostWwnn: present(raw.host_wwnn),
+    targetWwnn: present(raw.target_wwnn),
+    hostWwpn: present(raw.host_wwpn),
+    targetWwpn,
+    hostAdapter: present(raw.host_adapter),
+    lunHex: present(raw.lun_hex),
+    marginal: raw.marginal_st?.trim() === 'marginal',
+    // A real target WWPN means Fibre Channel; `[undef]` is printed for iSCSI/SAS (seed rule).
+    transport: targetWwpn && /^0x[0-9a-f]+$/i.test(targetWwpn) ? 'fc' : undefined,
+  };
+}
+
+function parseGroup(raw: RawPathGroup, index: number): PathGroupModel {
+  const group = raw.group !== undefined && raw.group >= 1 ? raw.group : index + 1;
+  return {
+    group,
+    selector: present(raw.selector),
+    priority: raw.pri ?? 0,
+    dmState: clampState(PATH_GROUP_STATES, present(raw.dm_st), 'unknown'),
+    marginal: raw.marginal_st?.trim() === 'marginal',
+    paths: raw.paths.map((p) => parsePath(p, group)),
+  };
+}
+
+/** One raw map -> model; undefined when it has no WWID (the caller counts it as skipped). */
+export function parseMap(raw: RawMap): MapModel | undefined {
+  const wwid = present(raw.uuid);
+  if (!wwid) return undefined;
+  const pathGroups = raw.path_groups.map(parseGroup);
+  const paths = pathGroups.flatMap((g) => g.paths);
+  const pathsActive = paths.filter((p) => p.dmState === 'active').length;
+  const features = present(raw.features);
+  return {
+    wwid,
+    name: present(raw.name) ?? wwid,
+    sysfs: present(raw.sysfs),
+    failback: present(raw.failback),
+    queueingText: present(raw.queueing),
+    queueing: /(^|\s)queue_if_no_path(\s|$)/.test(features ?? ''),
+    pathsUsable: raw.paths ?? 0,
+    pathsTotal: paths.length,
+    pathsActive,
+    health: deriveHealth(pathsActive, paths.length),
+    readOnly: raw.write_prot?.trim() === 'ro',
+    dmState: clampState(MAP_DM_STATES, present(raw.dm_st), 'unknown'),
+    features,
+    hwhandler: present(raw.hwhandler),
+    action: present(raw.action),
+    vendor: present(raw.vend),
+    product: present(raw.prod),
+    revision: present(raw.rev),
+    counters: {
+      pathFaults: raw.path_faults ?? 0,
+      pathGroupSwitches: raw.switch_grp ?? 0,
+      mapLoads: raw.map_loads ?? 0,
+      queueingSeconds: raw.total_q_time ?? 0,
+      recoveryEntries: raw.q_timeouts ?? 0,
+    },
+    pathGroups,
+    transport: mapTransport(paths),
+  };
+}
+
+/** `show maps json` reply text -> maps, or the reason it is not usable. Never throws. */
+export function parseMapsReply(reply: string): ReplyResult<ParsedMaps> {
+  if (!reply.trimStart().startsWith('{')) return { ok: false, ...classifyNonPayload(reply) };
+  let data: unknown;
+  try {
+    data = JSON.parse(reply);
+  } catch (err) {
+    return { ok: false, reason: 'bad_output', message: `multipathd JSON does not parse: ${(err as Error).message}` };
+  }
+  const envelope = RawMapsReply.safeParse(data);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return {
+      ok: false,
+      reason: 'bad_output',
+      message: `multipathd JSON is not a 0.x "show maps json" reply: ${issue?.path.join('.') || 'reply'}: ${issue?.message}`,
+    };
+  }
+  const maps: MapModel[] = [];
+  let skipped = 0;
+  for (const element of envelope.data.maps) {
+    const raw = RawMap.safeParse(element);
+    const map = raw.success ? parseMap(raw.data) : undefined;
+    if (map) maps.push(map);
+    else skipped++;
+  }
+  return { ok: true, value: { maps, skipped } };
+}

@@ -1,0 +1,31 @@
+// One collection from multipathd, as plain data. Every scrape renders exactly one snapshot.
+import type { MapModel } from './parse-multipathd.js';
+import type { CollectionFailure, DaemonState } from './states.js';
+
+export interface DaemonInfo {
+  pid: number;
+  state: DaemonState;
+  stateRaw: string;
+}
+
+interface SnapshotBase {
+  /** Epoch milliseconds when the collection started. */
+  takenAt: number;
+  durationSeconds: number;
+}
+
+export interface GoodSnapshot extends SnapshotBase {
+  ok: true;
+  daemon?: DaemonInfo;
+  maps: MapModel[];
+  /** Maps without a WWID in the reply (skipped). */
+  skipped: number;
+}
+
+export interface FailedSnapshot extends SnapshotBase {
+  ok: false;
+  reason: CollectionFailure;
+  message: string;
+}
+
+export type Snapshot = GoodSnapshot | FailedSnapshot;

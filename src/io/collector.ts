@@ -1,0 +1,89 @@
+// Collects one snapshot from multipathd per scrape. Single-flight: concurrent scrapes share the
+// collection in flight, so 50 simultaneous scrapes cause one multipathd request.
+import { enrichMaps } from '../core/enrich.js';
+import { parseDaemonReply, parseMapsReply } from '../core/parse-multipathd.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { CollectionFailure } from '../core/states.js';
+import type { Logger } from './log.js';
+import { MultipathdError, type MultipathdClient } from './multipathd-client.js';
+import { readSysfsFacts } from './sysfs.js';
+
+export interface Collector {
+  collect(): Promise<Snapshot>;
+  /** Failed collections since start, per reason (cumulative counters). */
+  failures(): Readonly<Record<CollectionFailure, number>>;
+  /** The most recent finished snapshot, for the landing page. */
+  last(): Snapshot | undefined;
+}
+
+export function createCollector(opts: {
+  client: () => MultipathdClient;
+  sysfsRoot: () => string;
+  log: Logger;
+  now?: () => number;
+}): Collector {
+  const now = opts.now ?? Date.now;
+  const failures: Record<CollectionFailure, number> = {
+    daemon_down: 0,
+    timeout: 0,
+    fail: 0,
+    bad_output: 0,
+    too_large: 0,
+    permission: 0,
+  };
+  let inFlight: Promise<Snapshot> | undefined;
+  let last: Snapshot | undefined;
+  let lastLoggedReason: string | undefined;
+
+  async function collectOnce(): Promise<Snapshot> {
+    const takenAt = now();
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    const client = opts.client();
+    try {
+      const daemonReply = parseDaemonReply(await client.command('show daemon'));
+      if (!daemonReply.ok) throw new MultipathdError(daemonReply.reason, `show daemon: ${daemonReply.message}`);
+      let parsed = parseMapsReply(await client.command('show maps json'));
+      // A map vanishing mid-command makes the whole `show maps json` answer `fail`: retry once.
+      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsReply(await client.command('show maps json'));
+      if (!parsed.ok) throw new MultipathdError(parsed.reason, `show maps json: ${parsed.message}`);
+      const facts = await readSysfsFacts(opts.sysfsRoot(), parsed.value.maps);
+      return {
+        ok: true,
+        takenAt,
+        durationSeconds: elapsed(),
+        daemon: daemonReply.value,
+        maps: enrichMaps(parsed.value.maps, facts),
+        skipped: parsed.value.skipped,
+      };
+    } catch (err) {
+      const reason: CollectionFailure = err instanceof MultipathdError ? err.reason : 'bad_output';
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, takenAt, durationSeconds: elapsed(), reason, message: `${message} [via ${client.describe}]` };
+    }
+  }
+
+  return {
+    collect() {
+      if (!inFlight) {
+        inFlight = collectOnce().then((snapshot) => {
+          inFlight = undefined;
+          last = snapshot;
+          if (!snapshot.ok) {
+            failures[snapshot.reason]++;
+            // One line per change of outcome, not one per scrape.
+            if (lastLoggedReason !== snapshot.message) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
+            lastLoggedReason = snapshot.message;
+          } else if (lastLoggedReason !== undefined) {
+            opts.log.info('collection recovered', { maps: snapshot.maps.length });
+            lastLoggedReason = undefined;
+          }
+          return snapshot;
+        });
+      }
+      return inFlight;
+    },
+    failures: () => ({ ...failures }),
+    last: () => last,
+  };
+}

@@ -1,0 +1,68 @@
+// The HTTP edge: /metrics (one snapshot -> one fresh registry per scrape), /healthz and the
+// landing page. The app factory does not listen, so tests drive it with supertest.
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from '../core/config.js';
+import { renderLandingPage } from '../core/landing-page.js';
+import { buildRegistry } from '../core/metrics.js';
+import type { ConfigStatus } from '../core/status.js';
+import type { Collector } from './collector.js';
+import type { Logger } from './log.js';
+
+export interface AppContext {
+  collector: Collector;
+  /** The config in force (it may change on reload). */
+  config: () => Config;
+  configStatus: () => ConfigStatus | undefined;
+  nodename: () => string;
+  version: string;
+  log: Logger;
+  /** Include process_* and nodejs_* metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const processRegistry = new Registry();
+  if (ctx.processMetrics !== false) collectDefaultMetrics({ register: processRegistry });
+
+  app.get('/metrics', async (_req, res) => {
+    const snapshot = await ctx.collector.collect();
+    const scrape = buildRegistry({
+      snapshot,
+      failures: ctx.collector.failures(),
+      config: ctx.config(),
+      nodename: ctx.nodename(),
+      version: ctx.version,
+      configStatus: ctx.configStatus(),
+    });
+    const body = await Registry.merge([scrape, processRegistry]).metrics();
+    res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).send(body);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+
+  app.get('/', async (_req, res) => {
+    const snapshot = await ctx.collector.collect();
+    const config = ctx.config();
+    res.type('html').send(
+      renderLandingPage({
+        nodename: ctx.nodename(),
+        version: ctx.version,
+        snapshot,
+        configStatus: ctx.configStatus(),
+        luns: new Map(config.cluster.luns.map((l) => [l.wwid, { alias: l.alias, usedBy: l.usedBy }])),
+      }),
+    );
+  });
+
+  // No stack traces to clients; one log line instead.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    ctx.log.error('request failed', { error: err instanceof Error ? err.message : String(err) });
+    res.status(500).type('text/plain').send('internal error\n');
+  });
+  return app;
+}

@@ -1,0 +1,68 @@
+// `multipath-exporter serve`: the long-running exporter. The apply loop owns the config in force
+// (re-read on change, on SIGHUP and periodically); the collector reads multipathd per scrape.
+import type { ListenAddress } from '../core/config.js';
+import { clientFor, nodeNameOf } from '../cli.js';
+import { createApplyLoop } from './apply-loop.js';
+import { createCollector } from './collector.js';
+import { createApp } from './http.js';
+import type { Logger } from './log.js';
+import { startWebServer } from './web-server.js';
+
+export interface ServeOptions {
+  configPath: string;
+  listen?: ListenAddress;
+  webConfigFile?: string;
+  log: Logger;
+  version: string;
+}
+
+export async function serve(opts: ServeOptions): Promise<number> {
+  const { log } = opts;
+  const loop = createApplyLoop({
+    configPath: opts.configPath,
+    log: (line) => log.info(line),
+    onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeNameOf(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
+    deps: {
+      multipathdCommand: (command) => clientFor(loop.config()).command(command),
+    },
+  });
+  const stderrLog = (text: string) => log.warn('multipathd stderr', { text });
+  const collector = createCollector({
+    client: () => clientFor(loop.config(), stderrLog),
+    sysfsRoot: () => loop.config().sysfsRoot,
+    log,
+  });
+  await loop.start();
+  const config = loop.config();
+  const listen = opts.listen ?? config.listen;
+  const app = createApp({
+    collector,
+    config: () => loop.config(),
+    configStatus: () => loop.status(),
+    nodename: () => nodeNameOf(loop.config()),
+    version: opts.version,
+    log,
+  });
+  const web = await startWebServer(app, {
+    host: listen.host,
+    port: listen.port,
+    webConfigFile: opts.webConfigFile ?? config.webConfigFile,
+    log: (line) => log.info(line),
+  });
+  log.info('listening', { url: web.url, node: nodeNameOf(config), version: opts.version });
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('stopping', { signal });
+      loop.stop();
+      void web.close().then(() => resolve(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: re-reading config and web config');
+      void loop.trigger();
+      void web.reload().catch((err: Error) => log.error('web config reload failed, keeping the old one', { error: err.message }));
+    });
+  });
+}
