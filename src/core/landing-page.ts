@@ -73,7 +73,7 @@ export function renderLandingPage(input: LandingInput): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>multipath-exporter on ${escapeHtml(input.nodename)}</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top;text-align:left}
-.optimal .health{background:#c8f7c5}.degraded .health{background:#ffe08a}.failed .health{background:#f7a1a1}ul{margin:0;padding-left:1.2em}.reason{padding:.6em;background:#eee}.errors{color:#a00}</style></head>
+.optimal .health{background:#c8f7c5}.degraded .health{background:#ffe08a}.failed .health{background:#f7a1a1}ul{margin:0;padding-left:1.2em}li{white-space:nowrap}.reason{padding:.6em;background:#eee}.errors{color:#a00}</style></head>
 <body><h1>multipath-exporter on ${escapeHtml(input.nodename)}</h1>
 <p>Version ${escapeHtml(input.version)}. <a href="/metrics">Metrics</a> · <a href="/healthz">Health</a></p>
 ${reason ? `<p class="reason" id="reason">${escapeHtml(reason)}</p>` : ''}${table}${apply}

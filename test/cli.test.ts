@@ -1,0 +1,102 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCli, USAGE } from '../src/cli.js';
+import { type FakeMultipathd, startFakeMultipathd } from '../src/sim/fake-multipathd.js';
+import { multipathdFixture } from './support/fixtures.js';
+import { samples } from './support/scrape.js';
+
+const cli = (args: string[]) => execa('node', ['--import', 'tsx', 'src/cli.ts', ...args], { reject: false, timeout: 60_000 });
+let dir: string;
+let fake: FakeMultipathd;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mpe-cli-'));
+  fake = await startFakeMultipathd({
+    socket: `@mpe-cli-${process.pid}`,
+    respond: (c) => (c === 'show daemon' ? 'pid 9 idle\n' : multipathdFixture('all-six-maps.json')),
+  });
+});
+afterAll(async () => {
+  await fake?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('argument parsing', () => {
+  it.each([
+    [[], { command: 'serve', config: '/etc/multipath-exporter/config.yml' }],
+    [['metrics', '-c', '/x.yml'], { command: 'metrics', config: '/x.yml' }],
+    [['--listen', '127.0.0.1:9999'], { listen: { host: '127.0.0.1', port: 9999 } }],
+    [['serve', '--web.config.file', '/w.yml'], { webConfigFile: '/w.yml' }],
+  ])('%j', (argv, expected) => {
+    const parsed = parseCli(argv);
+    expect(parsed.ok && parsed.args).toMatchObject(expected);
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command; expected one of serve, check-config, metrics, plan, apply/],
+    [['--listen', 'nope'], /listen: must be \[host\]:port/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['metrics', 'extra'], /unexpected argument: extra/],
+  ])('rejects %j', (argv, message) => {
+    const parsed = parseCli(argv);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message);
+  });
+});
+
+describe('multipath-exporter CLI', () => {
+  it('--help prints the usage and --version the version', async () => {
+    const help = await cli(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toBe(USAGE.trimEnd());
+    const version = await cli(['--version']);
+    expect(version.stdout).toMatch(/^multipath-exporter \S+$/);
+  });
+
+  it('exits 64 with the usage on a bad argument', async () => {
+    const result = await cli(['frobnicate']);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toMatch(/unknown command/);
+  });
+
+  it('check-config: 0 for a valid file, 1 with located errors for an invalid one, 0 for a missing one', async () => {
+    const good = join(dir, 'good.yml');
+    const bad = join(dir, 'bad.yml');
+    await writeFile(good, 'cluster:\n  luns:\n    - { wwid: 3600a, alias: a }\n');
+    await writeFile(bad, 'cluster:\n  defaults:\n    failback: sometimes\n');
+    const ok = await cli(['check-config', '-c', good]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/valid \(cluster digest [0-9a-f]{16}, 1 LUN\(s\), apply disabled\)/);
+    const ko = await cli(['check-config', '-c', bad]);
+    expect(ko.exitCode).toBe(1);
+    expect(ko.stderr).toContain(`${bad}: line 3: cluster.defaults.failback: must be one of manual, immediate, followover or an integer`);
+    expect(ko.stderr).toContain('got "sometimes"');
+    const missing = await cli(['check-config', '-c', join(dir, 'absent.yml')]);
+    expect(missing.exitCode).toBe(0);
+    expect(missing.stdout).toMatch(/not found; built-in defaults apply/);
+  });
+
+  it('metrics: one collection over the socket, printed in the textfile format', async () => {
+    const config = join(dir, 'metrics.yml');
+    await writeFile(config, `node: pve2\nmultipathd: { socket: "${fake.socket}" }\n`);
+    const result = await cli(['metrics', '-c', config]);
+    expect(result.exitCode).toBe(0);
+    const s = samples(result.stdout);
+    expect(s.get('multipath_up')).toBe(1);
+    expect(s.get('multipath_exporter_info{version="0.1.0-dev",nodename="pve2"}')).toBe(1);
+    expect([...s.keys()].filter((k) => k.startsWith('multipath_map_info{'))).toHaveLength(6);
+  });
+
+  it('metrics: a dead daemon still prints multipath_up 0 and says why on stderr', async () => {
+    const config = join(dir, 'dead.yml');
+    await writeFile(config, `multipathd: { socket: "@mpe-nobody-listens-${process.pid}" }\n`);
+    const result = await cli(['metrics', '-c', config]);
+    expect(result.exitCode).toBe(0);
+    expect(samples(result.stdout).get('multipath_up')).toBe(0);
+    expect(samples(result.stdout).get('multipath_collection_error{reason="daemon_down"}')).toBe(1);
+    expect(result.stderr).toMatch(/level=warn msg="collection failed" reason=daemon_down/);
+  });
+});

@@ -1,0 +1,43 @@
+import { Config } from '../../src/core/config.js';
+import { buildRegistry, type ScrapeInput } from '../../src/core/metrics.js';
+import { parseMapsReply } from '../../src/core/parse-multipathd.js';
+import type { GoodSnapshot } from '../../src/core/snapshot.js';
+import type { CollectionFailure } from '../../src/core/states.js';
+import { multipathdFixture } from './fixtures.js';
+
+export const NO_FAILURES: Record<CollectionFailure, number> = { daemon_down: 0, timeout: 0, fail: 0, bad_output: 0, too_large: 0, permission: 0 };
+
+/** A good snapshot from a recorded reply (no sysfs facts unless given). */
+export function snapshotFromFixture(name: string, extra: Partial<GoodSnapshot> = {}): GoodSnapshot {
+  const parsed = parseMapsReply(multipathdFixture(name));
+  if (!parsed.ok) throw new Error(parsed.message);
+  return { ok: true, takenAt: 0, durationSeconds: 0.0125, daemon: { pid: 1842, state: 'idle', stateRaw: 'idle' }, maps: parsed.value.maps, skipped: parsed.value.skipped, ...extra };
+}
+
+export async function exposition(input: Partial<ScrapeInput> & Pick<ScrapeInput, 'snapshot'>): Promise<string> {
+  return buildRegistry({ failures: NO_FAILURES, config: Config.parse({}), nodename: 'pve1', version: '1.2.3', ...input }).metrics();
+}
+
+/** Parses exposition text into `name{labels} value` samples (comments dropped). */
+export function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** The label sets of a metric as sorted `k=v` strings (order of labels in the line is irrelevant). */
+export function series(text: string, metric: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const [key, value] of samples(text)) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?$/.exec(key);
+    if (!m || m[1] !== metric) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    out.push({ labels, value });
+  }
+  return out;
+}
