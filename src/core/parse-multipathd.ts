@@ -1,6 +1,6 @@
 // multipathd replies -> typed model. Pure: the same functions run on live replies, recorded
 // fixtures and the benchmark's generated replies.
-import { RawMap, RawMapsReply, type RawPath, type RawPathGroup } from './multipathd-json.js';
+import { type MapData, parseRawMap, type PathData, type PathGroupData, RawMapsReply } from './multipathd-json.js';
 import {
   checkerStateOf,
   clampState,
@@ -155,7 +155,7 @@ export function parseDaemonReply(reply: string): ReplyResult<{ pid: number; stat
   return { ok: true, value: { pid: Number(m[1]), state: clampState(DAEMON_STATES, m[2], 'unknown'), stateRaw: m[2]! } };
 }
 
-function parsePath(raw: RawPath, group: number): PathModel {
+function parsePath(raw: PathData, group: number): PathModel {
   const targetWwpn = present(raw.target_wwpn);
   const checkerStateRaw = present(raw.chk_st);
   return {
@@ -180,7 +180,7 @@ function parsePath(raw: RawPath, group: number): PathModel {
   };
 }
 
-function parseGroup(raw: RawPathGroup, index: number): PathGroupModel {
+function parseGroup(raw: PathGroupData, index: number): PathGroupModel {
   const group = raw.group !== undefined && raw.group >= 1 ? raw.group : index + 1;
   return {
     group,
@@ -193,7 +193,7 @@ function parseGroup(raw: RawPathGroup, index: number): PathGroupModel {
 }
 
 /** One raw map -> model; undefined when it has no WWID (the caller counts it as skipped). */
-export function parseMap(raw: RawMap): MapModel | undefined {
+export function parseMap(raw: MapData): MapModel | undefined {
   const wwid = present(raw.uuid);
   if (!wwid) return undefined;
   const pathGroups = raw.path_groups.map(parseGroup);
@@ -252,8 +252,8 @@ export function parseMapsReply(reply: string): ReplyResult<ParsedMaps> {
   const maps: MapModel[] = [];
   let skipped = 0;
   for (const element of envelope.data.maps) {
-    const raw = RawMap.safeParse(element);
-    const map = raw.success ? parseMap(raw.data) : undefined;
+    const raw = parseRawMap(element);
+    const map = raw ? parseMap(raw) : undefined;
     if (map) maps.push(map);
     else skipped++;
   }

@@ -4,7 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { renderLandingPage } from '../core/landing-page.js';
-import { buildRegistry } from '../core/metrics.js';
+import { renderMetricsBytes } from '../core/metrics.js';
 import type { ConfigStatus } from '../core/status.js';
 import type { Collector } from './collector.js';
 import type { Logger } from './log.js';
@@ -29,7 +29,7 @@ export function createApp(ctx: AppContext): Express {
 
   app.get('/metrics', async (_req, res) => {
     const snapshot = await ctx.collector.collect();
-    const scrape = buildRegistry({
+    const scrape = renderMetricsBytes({
       snapshot,
       failures: ctx.collector.failures(),
       config: ctx.config(),
@@ -37,8 +37,8 @@ export function createApp(ctx: AppContext): Express {
       version: ctx.version,
       configStatus: ctx.configStatus(),
     });
-    const body = await Registry.merge([scrape, processRegistry]).metrics();
-    res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).send(body);
+    const processText = ctx.processMetrics === false ? '' : `\n${await processRegistry.metrics()}`;
+    res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).send(Buffer.concat([scrape, Buffer.from(processText)]));
   });
 
   app.get('/healthz', (_req, res) => {

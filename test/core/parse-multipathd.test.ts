@@ -119,6 +119,13 @@ describe('parseMapsReply on 0.9.4 replies', () => {
     expect(b).toMatchObject({ checkerState: 'disconnected' });
   });
 
+  it('still reads a map whose fields have unexpected types (lenient fallback), never failing the reply', () => {
+    const [map] = maps('wrong-field-types.json');
+    expect(map!.counters.pathFaults).toBe(3);
+    expect(map!.pathGroups[0]!.paths[0]!.priority).toBeUndefined();
+    expect(map!.health).toBe('degraded');
+  });
+
   it('skips and counts a map without a WWID', () => {
     const result = parseMapsReply(multipathdFixture('map-without-wwid.json'));
     expect(result).toEqual({ ok: true, value: { maps: [], skipped: 1 } });
