@@ -1,0 +1,177 @@
+// A dashboard linter in the spirit of grafana/dashboard-linter and mixtool (neither ships for npm
+// or Debian): returns one message per problem, so a test can assert "no problems" on the shipped
+// dashboard and "this problem" on a mutated copy.
+import { parser } from '@prometheus-io/lezer-promql';
+import {
+  dashboardPanels,
+  promqlSyntaxErrors,
+  substituteVariables,
+  vectorSelectors,
+  type GrafanaDashboard,
+  type GrafanaPanel,
+} from './dashboard-queries.js';
+
+/** Core Grafana panel types (10.4 and 11.x) the dashboard may use: no plugins. */
+export const CORE_PANEL_TYPES = new Set([
+  'row', 'table', 'timeseries', 'stat', 'gauge', 'bargauge', 'state-timeline', 'status-history', 'text', 'heatmap', 'piechart',
+]);
+const NUMERIC_PANEL_TYPES = new Set(['table', 'timeseries', 'stat', 'gauge', 'bargauge', 'state-timeline', 'status-history', 'heatmap']);
+const RATE_FUNCTIONS = new Set(['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv']);
+/** The variables every query filters by (cluster is optional in the data, never in the query). */
+export const FILTER_VARIABLES = ['job', 'cluster', 'node', 'wwid'] as const;
+const TARGET_LABELS = ['job', 'instance', 'node', 'cluster'];
+
+/** Metric name -> the labels its series carry, from docs/metrics.md (plus `up`). */
+export function metricContract(metricsMd: string): Map<string, Set<string>> {
+  const contract = new Map<string, Set<string>>();
+  contract.set('up', new Set(TARGET_LABELS));
+  for (const line of metricsMd.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // | `name` | type | labels | meaning |   or   | `rule` | labels | meaning |
+    const name = /^`([\w:]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (!name) continue;
+    const isRule = name.includes(':');
+    const labelCell = isRule ? cells[2] : cells[3];
+    const labels = new Set([...(labelCell ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]!));
+    // Exporter series carry the target labels; recording rules keep job and cluster (and node when listed).
+    for (const l of isRule ? ['job', 'cluster'] : TARGET_LABELS) labels.add(l);
+    contract.set(name, labels);
+  }
+  return contract;
+}
+
+const DS_UID = '${datasource}';
+const uidOf = (ds: unknown): string | undefined =>
+  typeof ds === 'object' && ds !== null ? ((ds as { uid?: string }).uid ?? undefined) : typeof ds === 'string' ? ds : undefined;
+
+/** Values used to substitute variables before parsing (`$__rate_interval` gets a marker duration). */
+export const LINT_VARIABLES: Record<string, string> = {
+  job: 'multipath',
+  cluster: '.*',
+  node: '.*',
+  wwid: '.*',
+  datasource: 'prometheus',
+  __rate_interval: '7777s',
+};
+
+/** Range durations of rate-family calls that do not use `$__rate_interval`. */
+function rateWindowProblems(expr: string): string[] {
+  const out: string[] = [];
+  const tree = parser.parse(expr);
+  tree.iterate({
+    enter(node) {
+      if (node.name !== 'FunctionCall') return;
+      const fn = node.node.getChild('FunctionIdentifier');
+      const name = fn ? expr.slice(fn.from, fn.to) : '';
+      if (!RATE_FUNCTIONS.has(name)) return;
+      const text = expr.slice(node.from, node.to);
+      const windows = [...text.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1]!);
+      for (const w of windows) if (w !== LINT_VARIABLES.__rate_interval) out.push(`${name}(...[${w}]) does not use $__rate_interval`);
+      if (windows.length === 0) out.push(`${name}(...) without a range`);
+    },
+  });
+  return out;
+}
+
+function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>): string[] {
+  const p: string[] = [];
+  const where = `panel "${panel.title ?? panel.id}"`;
+  if (!CORE_PANEL_TYPES.has(panel.type)) p.push(`${where}: panel type ${panel.type} is not a core panel`);
+  if (!panel.title) p.push(`${where}: no title`);
+  if (!panel.description) p.push(`${where}: no description`);
+  if (uidOf(panel.datasource) !== DS_UID) p.push(`${where}: datasource is not \${datasource}`);
+  if (NUMERIC_PANEL_TYPES.has(panel.type)) {
+    const d = panel.fieldConfig?.defaults ?? {};
+    if (!d.unit && !(Array.isArray(d.mappings) && d.mappings.length > 0)) p.push(`${where}: no unit and no value mappings`);
+  }
+  const targets = panel.targets ?? [];
+  if (panel.type !== 'text' && targets.length === 0) p.push(`${where}: no queries`);
+  const refIds = new Set<string>();
+  for (const t of targets) {
+    const tw = `${where} query ${t.refId}`;
+    if (refIds.has(t.refId)) p.push(`${tw}: duplicate refId`);
+    refIds.add(t.refId);
+    if (uidOf(t.datasource) !== DS_UID) p.push(`${tw}: datasource is not \${datasource}`);
+    if (typeof t.expr !== 'string' || t.expr.trim() === '') {
+      p.push(`${tw}: no PromQL expression`);
+      continue;
+    }
+    let expr: string;
+    try {
+      expr = substituteVariables(t.expr, LINT_VARIABLES);
+    } catch (e) {
+      p.push(`${tw}: ${(e as Error).message}`);
+      continue;
+    }
+    const errors = promqlSyntaxErrors(expr);
+    if (errors.length) {
+      p.push(`${tw}: PromQL syntax error near "${errors[0]!.near}"`);
+      continue;
+    }
+    for (const r of rateWindowProblems(expr)) p.push(`${tw}: ${r}`);
+    const raw = vectorSelectors(t.expr.replace(/\$__rate_interval/g, '5m'));
+    for (const s of raw) {
+      const labels = contract.get(s.metric);
+      if (!labels) {
+        p.push(`${tw}: metric ${s.metric || s.text} is not in docs/metrics.md`);
+        continue;
+      }
+      for (const v of FILTER_VARIABLES) {
+        if (!labels.has(v)) continue;
+        const ok = s.matchers.some((m) => m.label === v && m.op === '=~' && m.value === `$${v}`);
+        if (!ok) p.push(`${tw}: selector ${s.metric} does not filter ${v}=~"$${v}"`);
+      }
+      for (const m of s.matchers) {
+        if (m.label !== '__name__' && !labels.has(m.label)) p.push(`${tw}: selector ${s.metric} matches label ${m.label} it does not have`);
+      }
+    }
+  }
+  return p;
+}
+
+/** Every problem of a dashboard; `contract` from metricContract(docs/metrics.md). */
+export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string, Set<string>>): string[] {
+  const p: string[] = [];
+  const text = JSON.stringify(dashboard);
+  if (!dashboard.uid) p.push('dashboard has no uid');
+  if (!dashboard.title) p.push('dashboard has no title');
+  if (dashboard.id !== null) p.push('dashboard id must be null (provisioning assigns it)');
+  if ('__inputs' in dashboard || text.includes('__inputs') || /\$\{DS_/.test(text)) p.push('dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them');
+  const vars = dashboard.templating?.list ?? [];
+  const dsVars = vars.filter((v) => v.type === 'datasource');
+  if (dsVars.length !== 1) p.push(`expected exactly one datasource variable, found ${dsVars.length}`);
+  else if (dsVars[0]!.name !== 'datasource' || dsVars[0]!.query !== 'prometheus') p.push('the datasource variable must be named datasource and query prometheus');
+  for (const name of FILTER_VARIABLES) {
+    const v = vars.find((x) => x.name === name);
+    if (!v) {
+      p.push(`no variable ${name}`);
+      continue;
+    }
+    if (uidOf(v.datasource) !== DS_UID) p.push(`variable ${name}: datasource is not \${datasource}`);
+    const q = typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? '');
+    const inner = /^label_values\((.*),\s*(\w+)\)$/s.exec(q.trim());
+    if (!inner) {
+      p.push(`variable ${name}: query is not label_values(<selector>, label)`);
+      continue;
+    }
+    if (inner[2] !== name) p.push(`variable ${name}: lists label ${inner[2]}, not ${name}`);
+    const errs = promqlSyntaxErrors(substituteVariables(inner[1]!, LINT_VARIABLES));
+    if (errs.length) p.push(`variable ${name}: PromQL syntax error near "${errs[0]!.near}"`);
+    if (name !== 'job' && (v.includeAll !== true || v.allValue !== '.*')) p.push(`variable ${name}: needs All with allValue ".*" (matches series without the label)`);
+  }
+  const panels = dashboardPanels(dashboard);
+  const titles = new Set<string>();
+  const ids = new Set<number>();
+  for (const panel of [...panels, ...(dashboard.panels ?? []).filter((x) => x.type === 'row')]) {
+    if (panel.id !== undefined) {
+      if (ids.has(panel.id)) p.push(`duplicate panel id ${panel.id}`);
+      ids.add(panel.id);
+    }
+  }
+  for (const panel of panels) {
+    if (titles.has(panel.title ?? '')) p.push(`duplicate panel title "${panel.title}"`);
+    titles.add(panel.title ?? '');
+    p.push(...panelProblems(panel, contract));
+  }
+  return p;
+}
