@@ -36,6 +36,22 @@ const wordOrInteger = (words: readonly string[], min: number) =>
     return z.NEVER;
   });
 
+/**
+ * multipath-tools' `set_off_int_undef` knobs: `no` (or 0, or false) turns the feature off and is
+ * printed back as "no"; otherwise an integer in [min, max].
+ */
+const offOrInteger = (min: number, max = 2 ** 31 - 1) =>
+  z.union([z.number(), z.string(), z.boolean()]).transform((v, ctx) => {
+    const text = String(v).trim();
+    if (text === 'no' || text === 'false' || text === '0') return 'no';
+    if (/^\d+$/.test(text) && Number(text) >= min && Number(text) <= max) return String(Number(text));
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be no (or 0: off) or an integer from ${min} to ${max}, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  });
+
 /** `"<argc> [args...]"` strings (features): the count must match, as 0.9.4 checks. */
 const argcString = z.string().transform((v, ctx) => {
   const words = v.trim().split(/\s+/);
@@ -72,8 +88,10 @@ const pathSelector = z.string().transform((v, ctx) => {
 });
 
 const pathGroupingPolicy = z.enum(['failover', 'multibus', 'group_by_serial', 'group_by_prio', 'group_by_node_name']);
-const failback = wordOrInteger(['manual', 'immediate', 'followover'], 0);
-const noPathRetry = wordOrInteger(['queue', 'fail'], 0);
+/** Deferred failback in seconds; 0 would mean "unset" (printed as manual), so it must be >= 1. */
+const failback = wordOrInteger(['manual', 'immediate', 'followover'], 1);
+/** 0 is multipathd's spelling of fail: normalised so the drop-in shows what multipath -t prints. */
+const noPathRetry = wordOrInteger(['queue', 'fail'], 0).transform((v) => (v === '0' ? 'fail' : v));
 const rrWeight = z.enum(['priorities', 'uniform']);
 const prio = z.enum(['const', 'sysfs', 'emc', 'alua', 'ontap', 'rdac', 'hp_sw', 'hds', 'random', 'weightedpath', 'path_latency', 'ana', 'datacore', 'iet']);
 const pathChecker = z.enum(['tur', 'directio', 'rdac', 'emc_clariion', 'hp_sw', 'readsector0', 'cciss_tur', 'none']);
@@ -95,17 +113,20 @@ export const sharedKnobShape = {
   user_friendly_names: yesNo,
   deferred_remove: yesNo,
   skip_kpartx: yesNo,
-  marginal_path_err_sample_time: integer(120),
-  marginal_path_err_rate_threshold: integer(0, 1000),
-  marginal_path_err_recheck_gap_time: integer(0),
-  marginal_path_double_failed_time: integer(0),
-  delay_watch_checks: wordOrInteger(['no'], 1),
-  delay_wait_checks: wordOrInteger(['no'], 1),
+  marginal_path_err_sample_time: offOrInteger(120),
+  marginal_path_err_rate_threshold: offOrInteger(1, 1000),
+  marginal_path_err_recheck_gap_time: offOrInteger(1),
+  marginal_path_double_failed_time: offOrInteger(1),
+  delay_watch_checks: offOrInteger(1),
+  delay_wait_checks: offOrInteger(1),
 } as const;
 
 /** Knobs valid only in `defaults` (SAN vendor guides set these globally). */
 export const defaultsOnlyKnobShape = {
-  find_multipaths: z.enum(['off', 'on', 'yes', 'no', 'strict', 'greedy', 'smart']),
+  /** yes/no are multipathd's aliases of on/off (it prints on/off): normalised. */
+  find_multipaths: z
+    .union([z.boolean(), z.enum(['off', 'on', 'yes', 'no', 'strict', 'greedy', 'smart'])])
+    .transform((v) => (v === true || v === 'yes' ? 'on' : v === false || v === 'no' ? 'off' : v)),
   polling_interval: integer(1, 3600),
   max_polling_interval: integer(1, 14400),
   path_checker: pathChecker,

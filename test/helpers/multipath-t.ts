@@ -1,0 +1,71 @@
+// Runs the real `multipath -t` (multipath-tools 0.9.4) against candidate drop-ins, in a private
+// mount namespace: an overlay over /etc (so the host's /etc is never touched) without
+// /etc/multipath.conf and with only our files in /etc/multipath/conf.d. Needs root (CAP_SYS_ADMIN).
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+const SCRIPT = `set -eu
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
+rm -rf /etc/multipath.conf /etc/multipath/conf.d
+mkdir -p /etc/multipath/conf.d
+for f in "$2"/*.conf; do [ -e "$f" ] && cp "$f" /etc/multipath/conf.d/; done
+exec multipath -t
+`;
+
+export interface MultipathTResult {
+  stdout: string;
+  stderr: string;
+  /** Every `<mono> | message` line on stderr (multipath's own diagnostics). */
+  diagnostics: string[];
+  /** The diagnostics that name one of the candidate files. */
+  errorsForFiles: string[];
+}
+
+export async function multipathT(files: Array<{ fileName: string; content: string | null }>): Promise<MultipathTResult> {
+  const root = mkdtempSync(join(tmpdir(), 'mpt-'));
+  try {
+    for (const d of ['upper', 'work', 'confd']) mkdirSync(join(root, d));
+    const present = files.filter((f) => f.content !== null);
+    for (const f of present) writeFileSync(join(root, 'confd', f.fileName), f.content!);
+    const result = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', root, join(root, 'confd')], {
+      reject: false,
+      timeout: 60_000,
+    });
+    if (result.exitCode !== 0) throw new Error(`multipath -t in a private namespace failed (exit ${result.exitCode}): ${result.stderr}`);
+    const diagnostics = result.stderr.split('\n').filter((l) => /^\d+\.\d+ \| /.test(l));
+    const errorsForFiles = diagnostics.filter((l) => present.some((f) => l.includes(f.fileName)));
+    return { stdout: result.stdout, stderr: result.stderr, diagnostics, errorsForFiles };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The body of a top-level section of the dumped config (`name {` ... `}` at column 0). */
+export function dumpedSection(stdout: string, name: string): string {
+  const m = new RegExp(`^${name} \\{\\n([\\s\\S]*?)^\\}$`, 'm').exec(stdout);
+  if (!m) throw new Error(`no "${name}" section in multipath -t output`);
+  return m[1]!;
+}
+
+/** `keyword -> value` (quotes removed) of the lines directly in a section body at one indent level. */
+export function dumpedKnobs(body: string, indent = '\t'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of body.split('\n')) {
+    const m = new RegExp(`^${indent}([a-z_]+) (.*)$`).exec(line);
+    if (m) out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/""/g, '"');
+  }
+  return out;
+}
+
+/** The `multipath { }` entries of the dumped multipaths section, by WWID. */
+export function dumpedMultipaths(stdout: string): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  const body = dumpedSection(stdout, 'multipaths');
+  for (const entry of body.split(/^\tmultipath \{\n/m).slice(1)) {
+    const knobs = dumpedKnobs(entry.replace(/^\t\}[\s\S]*$/m, ''), '\t\t');
+    if (knobs.wwid) out.set(knobs.wwid, knobs);
+  }
+  return out;
+}
