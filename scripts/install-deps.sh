@@ -11,6 +11,12 @@ declare -A NEED=(
   [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
   [/sbin/multipath]=multipath-tools
   [/usr/bin/chromium]=chromium
+  # issue 8 (TLS tests, the .deb, the unit, the clean Debian 12 root, the install guide)
+  [/usr/bin/openssl]=openssl
+  [/usr/bin/python3]=python3
+  [/usr/bin/htpasswd]=apache2-utils
+  [/usr/bin/systemd-analyze]=systemd
+  [/usr/sbin/debootstrap]=debootstrap
 )
 if [[ "${INSTALL_LAB_DEPS:-1}" == 1 ]]; then
   NEED[/usr/bin/qemu-system-x86_64]=qemu-system-x86
