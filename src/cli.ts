@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatConfigError } from './core/config-text.js';
-import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './core/config.js';
+import { existsSync } from 'node:fs';
+import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress, PATHNAME_SOCKET } from './core/config.js';
 import { renderMetrics } from './core/metrics.js';
 import type { ConfigStatus } from './core/status.js';
 import { createCollector } from './io/collector.js';
@@ -83,11 +84,13 @@ export function nodeNameOf(config: Config): string {
   return config.node ?? hostname().split('.')[0] ?? 'localhost';
 }
 
-export function clientFor(config: Config, onStderr?: (text: string) => void): MultipathdClient {
+/** The multipathd client for the config in force; `auto` is decided per collection (the daemon may be upgraded). */
+export function clientFor(config: Config, onStderr?: (text: string) => void, pathExists: (path: string) => boolean = existsSync): MultipathdClient {
   const m = config.multipathd;
-  return m.transport === 'socket'
-    ? socketClient({ socket: m.socket, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes })
-    : execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
+  const socket = (address: string) => socketClient({ socket: address, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes });
+  if (m.transport === 'socket') return socket(m.socket);
+  if (m.transport === 'auto' && pathExists(PATHNAME_SOCKET)) return socket(PATHNAME_SOCKET);
+  return execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
 }
 
 export function initialConfigStatus(path: string, config: Config): ConfigStatus {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCli, USAGE } from '../src/cli.js';
+import { clientFor, parseCli, USAGE } from '../src/cli.js';
+import { Config } from '../src/core/config.js';
 import { type FakeMultipathd, startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { multipathdFixture } from './support/fixtures.js';
 import { samples } from './support/scrape.js';
@@ -81,7 +82,7 @@ describe('multipath-exporter CLI', () => {
 
   it('metrics: one collection over the socket, printed in the textfile format', async () => {
     const config = join(dir, 'metrics.yml');
-    await writeFile(config, `node: pve2\nmultipathd: { socket: "${fake.socket}" }\n`);
+    await writeFile(config, `node: pve2\nmultipathd: { transport: socket, socket: "${fake.socket}" }\n`);
     const result = await cli(['metrics', '-c', config]);
     expect(result.exitCode).toBe(0);
     const s = samples(result.stdout);
@@ -92,11 +93,23 @@ describe('multipath-exporter CLI', () => {
 
   it('metrics: a dead daemon still prints multipath_up 0 and says why on stderr', async () => {
     const config = join(dir, 'dead.yml');
-    await writeFile(config, `multipathd: { socket: "@mpe-nobody-listens-${process.pid}" }\n`);
+    await writeFile(config, `multipathd: { transport: socket, socket: "@mpe-nobody-listens-${process.pid}" }\n`);
     const result = await cli(['metrics', '-c', config]);
     expect(result.exitCode).toBe(0);
     expect(samples(result.stdout).get('multipath_up')).toBe(0);
     expect(samples(result.stdout).get('multipath_collection_error{reason="daemon_down"}')).toBe(1);
     expect(result.stderr).toMatch(/level=warn msg="collection failed" reason=daemon_down/);
+  });
+});
+
+describe('transport selection', () => {
+  const config = (transport: string) => Config.parse({ multipathd: { transport, socket: '@x' } });
+  it.each([
+    ['auto', true, 'socket /run/multipathd.socket'],
+    ['auto', false, 'command /sbin/multipathd'],
+    ['exec', true, 'command /sbin/multipathd'],
+    ['socket', false, 'socket @x'],
+  ])('%s with the 0.12 pathname socket present=%s uses %s', (transport, present, expected) => {
+    expect(clientFor(config(transport), undefined, () => present).describe).toBe(expected);
   });
 });

@@ -7,6 +7,8 @@ import { checkOverrides } from './overrides-guard.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/multipath-exporter/config.yml';
 export const DEFAULT_SOCKET = '@/org/kernel/linux/storage/multipathd';
+/** multipathd 0.12+ also listens on this pathname socket. */
+export const PATHNAME_SOCKET = '/run/multipathd.socket';
 
 /** Durations as `250ms`, `5s`, `2m`, or a number of seconds; parsed to milliseconds. */
 export const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -112,7 +114,13 @@ export const Apply = z.strictObject({
 export type Apply = z.infer<typeof Apply>;
 
 export const Multipathd = z.strictObject({
-  transport: z.enum(['socket', 'exec']).default('socket'),
+  /**
+   * auto: multipathd's pathname socket (0.12+) when it exists, else its CLI. Node.js cannot connect
+   * to the abstract socket of multipathd <= 0.11 (libuv passes the whole padded sun_path as the
+   * address, multipathd binds the exact length), so `socket` with an `@` address only reaches
+   * peers that bind the padded name, such as the simulator's fake multipathd.
+   */
+  transport: z.enum(['auto', 'socket', 'exec']).default('auto'),
   /** Socket address; a leading `@` means the abstract namespace. */
   socket: z.string().default(DEFAULT_SOCKET),
   command: z.array(z.string().min(1)).min(1).default(['/sbin/multipathd']),

@@ -28,3 +28,14 @@ export function enrichMaps(maps: readonly MapModel[], facts: SysfsFacts): MapMod
     };
   });
 }
+
+function sameMap<K, V>(a: Map<K, V>, b: Map<K, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+/** Whether two sysfs readings are identical (then the enriched maps of the last scrape still hold). */
+export function sameFacts(a: SysfsFacts, b: SysfsFacts): boolean {
+  return sameMap(a.sizeSectors, b.sizeSectors) && sameMap(a.holders, b.holders) && sameMap(a.pathLinks, b.pathLinks);
+}

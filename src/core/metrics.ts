@@ -66,15 +66,42 @@ export function renderMetrics(input: ScrapeInput): string {
   return renderExposition(buildMetrics(input));
 }
 
-/** renderMetrics as UTF-8 bytes, for the HTTP response (no intermediate string). */
-export function renderMetricsBytes(input: ScrapeInput): Buffer {
-  return renderExpositionBytes(buildMetrics(input));
+/**
+ * renderMetrics as UTF-8 bytes, for the HTTP response. The per-map section (nearly all of a big
+ * scrape) is a pure function of the maps and the config, so a caller may pass a memoized
+ * `mapSection`; the bytes are identical either way (the map series come last in the exposition).
+ */
+export function renderMetricsBytes(input: ScrapeInput, mapSection: typeof renderMapSectionBytes = renderMapSectionBytes): Buffer {
+  const head = renderExpositionBytes(buildHeadMetrics(input));
+  const maps = input.snapshot.ok ? mapSection(input.snapshot.maps, input.config) : undefined;
+  return maps && maps.length > 0 ? Buffer.concat([head, NEWLINE, maps]) : head;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** The per-map and per-path series of one snapshot, as exposition bytes (empty when there are no maps). */
+export function renderMapSectionBytes(maps: readonly MapModel[], config: Config): Buffer {
+  const metrics = buildMapMetrics(maps, config);
+  return metrics.length > 0 ? renderExpositionBytes(metrics) : Buffer.alloc(0);
 }
 
 /** One scrape's metrics from one snapshot, in exposition order. */
 export function buildMetrics(input: ScrapeInput): ConstMetric[] {
+  const head = buildHeadMetrics(input);
+  return input.snapshot.ok ? [...head, ...buildMapMetrics(input.snapshot.maps, input.config)] : head;
+}
+
+function buildMapMetrics(maps: readonly MapModel[], config: Config): ConstMetric[] {
   const set = new MetricSet();
-  const { snapshot, config } = input;
+  const lunsByWwid = new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
+  renderMaps(set, [...maps].sort(byWwid), config, lunsByWwid);
+  return set.list();
+}
+
+/** Everything but the per-map series: exporter, collection, config and daemon metrics. */
+function buildHeadMetrics(input: ScrapeInput): ConstMetric[] {
+  const set = new MetricSet();
+  const { snapshot } = input;
 
   set.gauge('multipath_up', 'Whether the last collection from multipathd succeeded (1) or not (0).').add(snapshot.ok ? 1 : 0);
   set.gauge('multipath_scrape_duration_seconds', 'Time the multipathd collection behind this scrape took.').add(snapshot.durationSeconds);
@@ -95,8 +122,6 @@ export function buildMetrics(input: ScrapeInput): ConstMetric[] {
       set.gauge('multipath_daemon_state', 'multipathd state from "show daemon".').addStateSet({}, 'state', DAEMON_STATES, snapshot.daemon.state);
     }
     set.gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that had no WWID and were skipped.').add(snapshot.skipped);
-    const lunsByWwid = new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
-    renderMaps(set, [...snapshot.maps].sort((a, b) => (a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0)), input, lunsByWwid);
   }
   return set.list();
 }
@@ -139,7 +164,7 @@ function renderConfigStatus(set: MetricSet, input: ScrapeInput): void {
   set.gauge('multipath_config_reload_success', 'Whether the last needed "multipathd reconfigure" succeeded.').add(last.reloadSuccess ? 1 : 0);
 }
 
-function renderMaps(set: MetricSet, maps: readonly MapModel[], input: ScrapeInput, luns: Map<string, Config['cluster']['luns'][number]>): void {
+function renderMaps(set: MetricSet, maps: readonly MapModel[], config: Config, luns: Map<string, Config['cluster']['luns'][number]>): void {
   const info = set.gauge('multipath_map_info', 'Map metadata; always 1.');
   const state = set.gauge('multipath_map_state', 'Map health: optimal (all paths active), degraded (some), failed (none).');
   const paths = set.gauge('multipath_map_paths', 'Total paths of the map (sum over its path groups).');
@@ -198,7 +223,7 @@ function renderMaps(set: MetricSet, maps: readonly MapModel[], input: ScrapeInpu
       const groupLabels: LabelValues = { wwid, group: String(group.group) };
       groupState.addStateSet(groupLabels, 'state', PATH_GROUP_STATES, group.dmState);
       groupPriority.add(group.priority, groupLabels);
-      if (!input.config.perPathMetrics) continue;
+      if (!config.perPathMetrics) continue;
       for (const path of group.paths) {
         const pathLabels: LabelValues = { wwid, dev: path.dev ?? path.devT ?? `group${group.group}-unnamed` };
         pathActive.add(path.dmState === 'active' ? 1 : 0, pathLabels);

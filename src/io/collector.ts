@@ -1,6 +1,7 @@
 // Collects one snapshot from multipathd per scrape. Single-flight: concurrent scrapes share the
 // collection in flight, so 50 simultaneous scrapes cause one multipathd request.
-import { enrichMaps } from '../core/enrich.js';
+import { enrichMaps, sameFacts, type SysfsFacts } from '../core/enrich.js';
+import type { MapModel, ParsedMaps, ReplyResult } from '../core/parse-multipathd.js';
 import { parseDaemonReply, parseMapsReply } from '../core/parse-multipathd.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CollectionFailure } from '../core/states.js';
@@ -34,6 +35,23 @@ export function createCollector(opts: {
   let inFlight: Promise<Snapshot> | undefined;
   let last: Snapshot | undefined;
   let lastLoggedReason: string | undefined;
+  // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
+  // next. Reusing the last parse (and enrichment) then skips most of a big scrape's work; any
+  // change in the reply or in sysfs recomputes. Returning the same maps array also lets the HTTP
+  // layer reuse its rendered map section.
+  let lastReply: { text: string; parsed: ReplyResult<ParsedMaps> } | undefined;
+  let lastEnriched: { parsed: MapModel[]; facts: SysfsFacts; maps: MapModel[] } | undefined;
+
+  const parseMapsOnce = (text: string): ReplyResult<ParsedMaps> => {
+    if (lastReply?.text !== text) lastReply = { text, parsed: parseMapsReply(text) };
+    return lastReply.parsed;
+  };
+  const enrichOnce = (parsed: MapModel[], facts: SysfsFacts): MapModel[] => {
+    if (!lastEnriched || lastEnriched.parsed !== parsed || !sameFacts(lastEnriched.facts, facts)) {
+      lastEnriched = { parsed, facts, maps: enrichMaps(parsed, facts) };
+    }
+    return lastEnriched.maps;
+  };
 
   async function collectOnce(): Promise<Snapshot> {
     const takenAt = now();
@@ -43,9 +61,9 @@ export function createCollector(opts: {
     try {
       const daemonReply = parseDaemonReply(await client.command('show daemon'));
       if (!daemonReply.ok) throw new MultipathdError(daemonReply.reason, `show daemon: ${daemonReply.message}`);
-      let parsed = parseMapsReply(await client.command('show maps json'));
+      let parsed = parseMapsOnce(await client.command('show maps json'));
       // A map vanishing mid-command makes the whole `show maps json` answer `fail`: retry once.
-      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsReply(await client.command('show maps json'));
+      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsOnce(await client.command('show maps json'));
       if (!parsed.ok) throw new MultipathdError(parsed.reason, `show maps json: ${parsed.message}`);
       const facts = await readSysfsFacts(opts.sysfsRoot(), parsed.value.maps);
       return {
@@ -53,7 +71,7 @@ export function createCollector(opts: {
         takenAt,
         durationSeconds: elapsed(),
         daemon: daemonReply.value,
-        maps: enrichMaps(parsed.value.maps, facts),
+        maps: enrichOnce(parsed.value.maps, facts),
         skipped: parsed.value.skipped,
       };
     } catch (err) {

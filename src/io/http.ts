@@ -4,7 +4,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { renderLandingPage } from '../core/landing-page.js';
-import { renderMetricsBytes } from '../core/metrics.js';
+import { renderMapSectionBytes, renderMetricsBytes } from '../core/metrics.js';
+import type { MapModel } from '../core/parse-multipathd.js';
 import type { ConfigStatus } from '../core/status.js';
 import type { Collector } from './collector.js';
 import type { Logger } from './log.js';
@@ -24,8 +25,18 @@ export interface AppContext {
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // An ETag means hashing every response; a 10 MB exposition made that a large share of a scrape.
+  app.set('etag', false);
   const processRegistry = new Registry();
   if (ctx.processMetrics !== false) collectDefaultMetrics({ register: processRegistry });
+
+  // The map section is a pure function of (maps, config); the collector hands out the same maps
+  // array while nothing changed, so a steady-state scrape re-renders only the small head.
+  let lastSection: { maps: readonly MapModel[]; config: Config; bytes: Buffer } | undefined;
+  const mapSection = (maps: readonly MapModel[], config: Config): Buffer => {
+    if (lastSection?.maps !== maps || lastSection.config !== config) lastSection = { maps, config, bytes: renderMapSectionBytes(maps, config) };
+    return lastSection.bytes;
+  };
 
   app.get('/metrics', async (_req, res) => {
     const snapshot = await ctx.collector.collect();
@@ -36,7 +47,7 @@ export function createApp(ctx: AppContext): Express {
       nodename: ctx.nodename(),
       version: ctx.version,
       configStatus: ctx.configStatus(),
-    });
+    }, mapSection);
     const processText = ctx.processMetrics === false ? '' : `\n${await processRegistry.metrics()}`;
     res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).send(Buffer.concat([scrape, Buffer.from(processText)]));
   });

@@ -85,7 +85,10 @@ export function socketClient(opts: { socket: string; timeoutMs: number; maxReply
         });
         conn.on('error', (err: NodeJS.ErrnoException) => {
           if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') {
-            finish(new MultipathdError('daemon_down', `multipathd is not running (${err.code} on ${opts.socket})`));
+            const abstractHint = opts.socket.startsWith('@')
+              ? '; note: Node.js cannot reach the abstract socket of a real multipathd <= 0.11, use transport auto or exec'
+              : '';
+            finish(new MultipathdError('daemon_down', `multipathd is not running (${err.code} on ${opts.socket}${abstractHint})`));
           } else if (err.code === 'EACCES' || err.code === 'EPERM') {
             finish(new MultipathdError('permission', `not allowed to connect to ${opts.socket} (${err.code})`));
           } else {

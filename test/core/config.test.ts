@@ -47,8 +47,9 @@ cluster:
     expect(c.cluster.luns[0]).toMatchObject({ alias: 'san-a-lun0', paths: 4, usedBy: 'vmstore', no_path_retry: '18' });
   });
 
-  it('a missing section means built-in defaults: monitor only', () => {
+  it('a missing section means built-in defaults: monitor only, transport auto', () => {
     const c = defaultConfig();
+    expect(c.multipathd.transport).toBe('auto');
     expect(c.apply.enabled).toBe(false);
     expect(c.cluster.luns).toEqual([]);
     expect(c.perPathMetrics).toBe(true);

@@ -1,7 +1,7 @@
 // prom-client is the reference formatter: the fast writer must produce its output byte for byte.
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../src/core/config.js';
-import { buildRegistry, renderMetrics, type ScrapeInput } from '../../src/core/metrics.js';
+import { buildRegistry, renderMetrics, renderMetricsBytes, type ScrapeInput } from '../../src/core/metrics.js';
 import { parseMapsReply } from '../../src/core/parse-multipathd.js';
 import { generatedMaps, mapsReply } from '../../src/sim/maps-reply.js';
 import { NO_FAILURES, snapshotFromFixture } from '../support/scrape.js';
@@ -34,5 +34,17 @@ describe('renderMetrics equals prom-client Registry.metrics()', () => {
     expect(fast).toContain('vendor="odd \\"vendor\\" \\\\ \\n"');
     expect(fast).toContain(' +Inf\n');
     expect(fast).toBe(await buildRegistry(scrape).metrics());
+  });
+});
+
+describe('renderMetricsBytes (head + memoizable map section)', () => {
+  it.each(['all-six-maps.json', 'no-maps.json', 'edge-undef-unknown-marginal.json'])('equals the one-piece render for %s', (fixture) => {
+    const scrape = input(snapshotFromFixture(fixture));
+    expect(renderMetricsBytes(scrape).toString('utf8')).toBe(renderMetrics(scrape));
+  });
+
+  it('equals the one-piece render for a failed collection', () => {
+    const scrape = input({ ok: false, takenAt: 0, durationSeconds: 1, reason: 'daemon_down', message: 'x' });
+    expect(renderMetricsBytes(scrape).toString('utf8')).toBe(renderMetrics(scrape));
   });
 });

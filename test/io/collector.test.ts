@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCollector } from '../../src/io/collector.js';
 import { memoryLogger } from '../../src/io/log.js';
 import { socketClient } from '../../src/io/multipathd-client.js';
-import { type FakeMultipathd, startFakeMultipathd } from '../../src/sim/fake-multipathd.js';
+import { type FakeMultipathd, type FakeReply, startFakeMultipathd } from '../../src/sim/fake-multipathd.js';
 import { multipathdFixture } from '../support/fixtures.js';
 
 let fake: FakeMultipathd | undefined;
@@ -48,10 +48,10 @@ describe('collector', () => {
   });
 
   it.each([
-    ['a hung daemon', () => ({ hang: true }), 'timeout'],
-    ['garbage', () => 'Usage: multipathd ...\n', 'bad_output'],
-    ['truncated JSON', () => multipathdFixture('truncated.json'), 'bad_output'],
-    ['fail twice', () => 'fail\n', 'fail'],
+    ['a hung daemon', (): FakeReply => ({ hang: true }), 'timeout'],
+    ['garbage', (): FakeReply => 'Usage: multipathd ...\n', 'bad_output'],
+    ['truncated JSON', (): FakeReply => multipathdFixture('truncated.json'), 'bad_output'],
+    ['fail twice', (): FakeReply => 'fail\n', 'fail'],
   ] as const)('turns %s into a failed snapshot, counts it and logs it once', async (_name, mapsReply, reason) => {
     const { collector, log } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : mapsReply()));
     const first = await collector.collect();
@@ -69,6 +69,34 @@ describe('collector', () => {
     expect(down).toMatchObject({ ok: false, reason: 'daemon_down' });
     expect(collector.last()).toBe(down);
     expect(log.lines.some((l) => l.includes('collection failed'))).toBe(true);
+  });
+
+  it('reuses the parsed maps while the reply is byte-identical, and re-parses on any change', async () => {
+    let reply = multipathdFixture('iscsi-2paths-one-faulty.json');
+    const { collector } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : reply));
+    const first = await collector.collect();
+    const second = await collector.collect();
+    if (!first.ok || !second.ok) throw new Error('collection failed');
+    expect(second.maps).toBe(first.maps);
+    reply = reply.replace('"path_faults" : 3', '"path_faults" : 4');
+    const third = await collector.collect();
+    if (!third.ok) throw new Error('collection failed');
+    expect(third.maps).not.toBe(first.maps);
+    expect(third.maps[0]!.counters.pathFaults).toBe(4);
+  });
+
+  it('recomputes the enrichment when sysfs changes under an identical reply', async () => {
+    sysfs = await mkdtemp(join(tmpdir(), 'mpe-sysfs-'));
+    await mkdir(join(sysfs, 'block/dm-4/holders'), { recursive: true });
+    await writeFile(join(sysfs, 'block/dm-4/size'), '2048\n');
+    const { collector } = await collectorFor(healthy(), sysfs);
+    const before = await collector.collect();
+    await writeFile(join(sysfs, 'block/dm-4/size'), '4096\n');
+    await mkdir(join(sysfs, 'block/dm-4/holders/dm-9'));
+    const after = await collector.collect();
+    if (!before.ok || !after.ok) throw new Error('collection failed');
+    expect(before.maps[0]).toMatchObject({ sizeBytes: 2048 * 512, holders: 0 });
+    expect(after.maps[0]).toMatchObject({ sizeBytes: 4096 * 512, holders: 1 });
   });
 
   it('adds sysfs size, holders and per-path transport', async () => {

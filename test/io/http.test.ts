@@ -50,6 +50,19 @@ describe('/metrics', () => {
     expect(new Set(series(second.text, 'multipath_path_active').map((s) => s.labels.wwid))).toEqual(wwids(second.text));
   });
 
+  it('re-renders the map section when the config in force changes under the same maps', async () => {
+    const snapshot = snapshotFromFixture('iscsi-2paths-one-faulty.json');
+    snapshot.maps[0] = { ...snapshot.maps[0]!, name: snapshot.maps[0]!.wwid };
+    let config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'before' }] } });
+    const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES, last: () => snapshot };
+    const app = createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1', log: memoryLogger(), processMetrics: false });
+    const alias = async () => series((await request(app).get('/metrics')).text, 'multipath_map_info')[0]!.labels.alias;
+    expect(await alias()).toBe('before');
+    expect(await alias()).toBe('before');
+    config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'after' }] } });
+    expect(await alias()).toBe('after');
+  });
+
   it('answers a 500 without a stack trace when rendering throws', async () => {
     const res = await request(appWith(async () => { throw new Error('secret internals'); })).get('/metrics');
     expect(res.status).toBe(500);
