@@ -185,13 +185,12 @@ n = struct.unpack('<Q', c.recv(8, socket.MSG_WAITALL))[0]; sys.stdout.write(c.re
     }
   });
 
-  // KNOWN BUG (reported to the lead): multipathd binds its abstract socket with the exact name
-  // length; Node's libuv (1.44 in Node 18, 1.46 in Node 20) connects with the whole 108-byte
-  // sun_path, so the names differ and the socket transport gets ECONNREFUSED from a real daemon.
-  // The Node fake daemon hides it (it binds the padded name too). This fake binds like multipathd
-  // (Python's socket module uses the exact length). `it.fails` turns red once the exporter
-  // reaches such a daemon; then make it a plain `it`.
-  it.fails('under Node 18: the default socket transport reaches a daemon bound like multipathd (exact-length abstract name)', async () => {
+  // Node's libuv (1.44 in Node 18, 1.46 in Node 20) connects to an abstract socket with the whole
+  // 108-byte sun_path; multipathd <= 0.11 binds the exact name length, so the kernel sees two
+  // different names. This fake binds like multipathd (Python uses the exact length). The exporter
+  // therefore defaults to transport `auto` (0.12's pathname socket, else exec); an explicit
+  // `socket` on an abstract name must fail clearly rather than look like a dead daemon.
+  it('under Node 18: an explicit abstract socket transport reports why it cannot reach a multipathd-style socket', async () => {
     const name = `mpe-exact-${process.pid}`;
     const daemon = await readFile(join(REPO, 'fixtures/multipathd/show-daemon-idle.txt'), 'utf8');
     const maps = await readFile(join(REPO, 'fixtures/multipathd/fc-alua-4paths-2groups.json'), 'utf8');
@@ -203,7 +202,9 @@ n = struct.unpack('<Q', c.recv(8, socket.MSG_WAITALL))[0]; sys.stdout.write(c.re
       });
       await writeFile(join(root!, 'tmp/socket-config.yml'), `node: debtest\nmultipathd: { transport: socket, socket: "@${name}" }\nsysfsRoot: /nonexistent\n`);
       const r = await inChroot(['/usr/bin/multipath-exporter', 'metrics', '--config', '/tmp/socket-config.yml'], 'multipath-exporter:multipath-exporter');
-      expect(r.stdout).toMatch(/^multipath_up 1$/m);
+      expect(r.stdout).toMatch(/^multipath_up 0$/m);
+      expect(r.stdout).toMatch(/^multipath_collection_error\{reason="daemon_down"\} 1$/m);
+      expect(r.stderr).toMatch(/Node\.js cannot reach the abstract socket of a real multipathd <= 0\.11, use transport auto or exec/);
     } finally {
       py.kill();
       await py;

@@ -1,0 +1,135 @@
+// Child processes of the simulation (exporters, Prometheus, Alertmanager): each in its own process
+// group, so stopping it stops everything it started; every one still running when this process
+// exits is killed (also when a test fails or times out). Plus free loopback ports and readiness.
+import { createServer } from 'node:net';
+import { execa, type ResultPromise } from 'execa';
+
+export interface Managed {
+  name: string;
+  pid: number;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+  running(): boolean;
+  /** The last few KiB of its stdout and stderr, for error messages. */
+  output(): string;
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<Managed>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const m of live) killGroup(m.pid, 'SIGKILL');
+  });
+  // Killed by a signal nobody else handles (a test runner stopping its worker): take the children
+  // along, then die of the same signal. A handler of its own (the demo's Ctrl-C) takes precedence.
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    const handler = () => {
+      if (process.listenerCount(sig) > 1) return;
+      for (const m of live) killGroup(m.pid, 'SIGKILL');
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+const TAIL = 16 * 1024;
+
+export function spawnManaged(name: string, file: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Managed {
+  installExitHook();
+  const child: ResultPromise = execa(file, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${file}`);
+  const pid = child.pid;
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-TAIL);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let done = false;
+  const exited = child.then(
+    () => undefined,
+    () => undefined,
+  ).finally(() => {
+    done = true;
+    live.delete(managed);
+  });
+  const managed: Managed = {
+    name,
+    pid,
+    exited,
+    running: () => !done,
+    output: () => tail,
+    async stop(graceMs = 3000) {
+      if (done) return;
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      // anything the leader left behind in its group
+      killGroup(pid, 'SIGKILL');
+    },
+  };
+  live.add(managed);
+  return managed;
+}
+
+/** Every managed process still running (for tests: none may be left behind). */
+export function liveProcesses(): Managed[] {
+  return [...live];
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's choice; closed again before returning). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `url` until it answers 2xx; fails early when `proc` exits, or after `timeoutMs`. */
+export async function waitHttpReady(url: string, opts: { timeoutMs: number; proc?: Managed }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (opts.proc && !opts.proc.running()) throw new Error(`${opts.proc.name} exited before it was ready:\n${opts.proc.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})${opts.proc ? `:\n${opts.proc.output()}` : ''}`);
+}
