@@ -33,21 +33,28 @@ async function freePort(): Promise<number> {
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-type Mode = 'steady' | 'changing';
+const MODES = ['steady', 'one-changes', 'all-change'] as const;
+type Mode = (typeof MODES)[number];
 
 async function benchSize(maps: number, mode: Mode, bundle: string, dir: string) {
   const simMaps = generatedMaps(maps, PATHS);
   const steadyReply = mapsReply(simMaps);
   let faults = 0;
-  // steady: the reply is byte-identical every scrape (a healthy SAN); changing: a path-fault
-  // counter moves every scrape, so nothing from the previous scrape can be reused (worst case).
-  const reply = () => (mode === 'steady' ? steadyReply : mapsReply([{ ...simMaps[0]!, pathFaults: ++faults }, ...simMaps.slice(1)]));
+  // steady: the reply is byte-identical every scrape (a healthy SAN); one-changes: one map's
+  // path-fault counter moves every scrape (a flapping path); all-change: every map changes every
+  // scrape, so nothing rendered before can be reused (worst case).
+  const reply = () => {
+    faults++;
+    if (mode === 'steady') return steadyReply;
+    if (mode === 'one-changes') return mapsReply([{ ...simMaps[0]!, pathFaults: faults }, ...simMaps.slice(1)]);
+    return mapsReply(simMaps.map((m) => ({ ...m, pathFaults: faults })));
+  };
   const socket = `@mpe-bench-${process.pid}-${maps}-${mode}`;
   const fake = await startFakeMultipathd({ socket, respond: (c) => (c === 'show daemon' ? 'pid 1 idle\n' : reply()) });
   const port = await freePort();
   const config = join(dir, `bench-${maps}.yml`);
-  await writeFile(config, `node: bench\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);
-  const child = execa('node', [bundle, 'serve', '--config', config], { reject: false, stdout: 'ignore', stderr: 'pipe' });
+  await writeFile(config, `node: bench\nperPathMetrics: ${process.env.BENCH_PER_PATH !== "0"}\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);
+  const child = execa('node', [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), bundle, 'serve', '--config', config], { reject: false, stdout: 'ignore', stderr: 'pipe' });
   try {
     const url = `http://127.0.0.1:${port}/metrics`;
     for (let i = 0; i < 100; i++) {
@@ -95,7 +102,7 @@ try {
   const bundle = join(process.cwd(), 'dist/multipath-exporter.mjs');
   const results: Awaited<ReturnType<typeof benchSize>>[] = [];
   for (const size of SIZES) {
-    for (const mode of ['steady', 'changing'] as const) {
+    for (const mode of MODES) {
       results.push(await benchSize(size, mode, bundle, dir));
       console.error(`${size} maps (${mode}) done`);
     }
@@ -107,7 +114,7 @@ try {
   for (const r of results) {
     console.log(`| ${r.mode} | ${r.maps} | ${r.paths} | ${r.rounds} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerScrapeMs.toFixed(1)} | ${r.peakRssMb.toFixed(0)} | ${(r.exposition / 1024 / 1024).toFixed(2)} MiB |`);
   }
-  for (const mode of ['steady', 'changing'] as const) {
+  for (const mode of MODES) {
     const at = (n: number) => results.find((r) => r.maps === n && r.mode === mode);
     const [k1, k5] = [at(1000), at(5000)];
     if (k1 && k5) console.log(`${mode}: 5000/1000 p50 ratio ${(k5.p50 / k1.p50).toFixed(2)} (target <= 6)`);

@@ -6,5 +6,5 @@
 # --scenario FILE (docs/demo.md). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INSTALL_LAB_DEPS=0 bash scripts/install-deps.sh
+DEPS_PROFILE=demo bash scripts/install-deps.sh
 exec node --import tsx src/sim/demo.ts "$@"

@@ -5,29 +5,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages, keyed by a file each one installs.
+# Debian packages, keyed by a file each one installs. Profile `demo` (npm run demo) needs only
+# Prometheus and Alertmanager; `test` (npm test, the default) needs everything the tests run.
+PROFILE="${DEPS_PROFILE:-test}"
 declare -A NEED=(
+  [/usr/bin/prometheus]=prometheus
   [/usr/bin/promtool]=prometheus
   [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
-  [/sbin/multipath]=multipath-tools
-  [/usr/bin/chromium]=chromium
-  # issue 8 (TLS tests, the .deb, the unit, the clean Debian 12 root, the install guide)
-  [/usr/bin/openssl]=openssl
-  [/usr/bin/python3]=python3
-  [/usr/bin/htpasswd]=apache2-utils
-  [/usr/bin/systemd-analyze]=systemd
-  [/usr/sbin/debootstrap]=debootstrap
+  [/usr/bin/amtool]=prometheus-alertmanager
 )
-if [[ "${INSTALL_LAB_DEPS:-1}" == 1 ]]; then
-  NEED[/usr/bin/qemu-system-x86_64]=qemu-system-x86
-  NEED[/bin/busybox]=busybox-static
-  NEED[/lib/systemd/systemd-udevd]=udev
-  NEED[/usr/bin/cpio]=cpio
-  NEED[/usr/sbin/unshare]=util-linux
+if [[ "$PROFILE" == test ]]; then
+  NEED+=(
+    [/sbin/multipath]=multipath-tools
+    [/usr/bin/chromium]=chromium
+    # TLS tests, the .deb, the unit, the clean Debian 12 root, the install guide
+    [/usr/bin/openssl]=openssl
+    [/usr/bin/python3]=python3
+    [/usr/bin/htpasswd]=apache2-utils
+    [/usr/bin/systemd-analyze]=systemd
+    [/usr/sbin/debootstrap]=debootstrap
+    # the qemu lab
+    [/usr/bin/qemu-system-x86_64]=qemu-system-x86
+    [/bin/busybox]=busybox-static
+    [/lib/systemd/systemd-udevd]=udev
+    [/usr/bin/cpio]=cpio
+    [/usr/bin/unshare]=util-linux
+  )
 fi
 missing=()
 for file in "${!NEED[@]}"; do [[ -e "$file" ]] || missing+=("${NEED[$file]}"); done
-if [[ "${INSTALL_LAB_DEPS:-1}" == 1 ]] && ! compgen -G '/boot/vmlinuz-*' >/dev/null; then missing+=(linux-image-amd64); fi
+if [[ "$PROFILE" == test ]] && ! compgen -G '/boot/vmlinuz-*' >/dev/null; then missing+=(linux-image-amd64); fi
 if ((${#missing[@]})); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then

@@ -96,6 +96,41 @@ export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
   return out.bytes();
 }
 
+/** `# HELP` and `# TYPE` lines of a metric (no trailing newline). */
+export function metricHeader(metric: ConstMetric): string {
+  const name = escapeText(metric.name);
+  return `# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`;
+}
+
+/** A metric's series lines, each preceded by a newline ('' when it has none). For small metrics. */
+export function seriesText(metric: ConstMetric): string {
+  const labelText = new LabelTextCache();
+  const name = escapeText(metric.name);
+  let out = '';
+  metric.forEachSeries((value, labels, shared) => {
+    const text = labelText.text(labels, shared);
+    out += text ? `\n${name}{${text}} ${formatValue(value)}` : `\n${name} ${formatValue(value)}`;
+  });
+  return out;
+}
+
+/**
+ * Writes metrics given as a header plus pre-rendered series fragments (seriesText output), in the
+ * same layout as renderExpositionBytes; a metric whose fragments are all empty is left out.
+ */
+export function assembleExposition(metrics: readonly { header: string; fragments: readonly string[] }[]): Buffer {
+  const out = new ByteWriter();
+  let first = true;
+  for (const { header, fragments } of metrics) {
+    if (!fragments.some((f) => f !== '')) continue;
+    out.write(first ? header : `\n\n${header}`);
+    first = false;
+    for (const fragment of fragments) if (fragment !== '') out.write(fragment);
+  }
+  if (!first) out.write('\n');
+  return out.bytes();
+}
+
 export function renderExposition(metrics: readonly ConstMetric[]): string {
   return renderExpositionBytes(metrics).toString('utf8');
 }

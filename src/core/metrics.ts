@@ -1,9 +1,9 @@
 // Snapshot -> a fresh prom-client Registry. Pure: no collect() callbacks, no shared state, so two
 // overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
 import { Registry } from 'prom-client';
-import { type Config, isExpectedOn } from './config.js';
+import { Config, isExpectedOn } from './config.js';
 import { ConstMetric, type LabelValues } from './const-metric.js';
-import { renderExposition, renderExpositionBytes } from './exposition.js';
+import { metricHeader, renderExposition, renderExpositionBytes, seriesText } from './exposition.js';
 import type { MapModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
 import {
@@ -45,6 +45,10 @@ class MetricSet {
   /** The metrics that have values, in exposition order. */
   list(): ConstMetric[] {
     return this.metrics.filter((metric) => metric.size > 0);
+  }
+  /** Every metric declared, empty ones included, in exposition order. */
+  all(): readonly ConstMetric[] {
+    return this.metrics;
   }
 }
 
@@ -89,6 +93,24 @@ export function renderMapSectionBytes(maps: readonly MapModel[], config: Config)
 export function buildMetrics(input: ScrapeInput): ConstMetric[] {
   const head = buildHeadMetrics(input);
   return input.snapshot.ok ? [...head, ...buildMapMetrics(input.snapshot.maps, input.config)] : head;
+}
+
+/** The headers of the per-map metrics, in exposition order (fixed: renderMaps declares them all). */
+export const MAP_METRIC_HEADERS: readonly string[] = (() => {
+  const set = new MetricSet();
+  renderMaps(set, [], Config.parse({}), new Map());
+  return set.all().map(metricHeader);
+})();
+
+/**
+ * One map's series lines per per-map metric (MAP_METRIC_HEADERS order, '' where it has none). A
+ * scrape's map section is these fragments concatenated over the maps in WWID order, so a map whose
+ * content did not change can reuse its fragments (src/core/map-section.ts).
+ */
+export function mapFragments(map: MapModel, config: Config): string[] {
+  const set = new MetricSet();
+  renderMaps(set, [map], config, new Map(config.cluster.luns.filter((l) => l.wwid === map.wwid).map((l) => [l.wwid, l])));
+  return set.all().map(seriesText);
 }
 
 function buildMapMetrics(maps: readonly MapModel[], config: Config): ConstMetric[] {

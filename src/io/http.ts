@@ -4,8 +4,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { renderLandingPage } from '../core/landing-page.js';
-import { renderMapSectionBytes, renderMetricsBytes } from '../core/metrics.js';
-import type { MapModel } from '../core/parse-multipathd.js';
+import { MapSectionCache } from '../core/map-section.js';
+import { renderMetricsBytes } from '../core/metrics.js';
 import type { ConfigStatus } from '../core/status.js';
 import type { Collector } from './collector.js';
 import type { Logger } from './log.js';
@@ -30,13 +30,9 @@ export function createApp(ctx: AppContext): Express {
   const processRegistry = new Registry();
   if (ctx.processMetrics !== false) collectDefaultMetrics({ register: processRegistry });
 
-  // The map section is a pure function of (maps, config); the collector hands out the same maps
-  // array while nothing changed, so a steady-state scrape re-renders only the small head.
-  let lastSection: { maps: readonly MapModel[]; config: Config; bytes: Buffer } | undefined;
-  const mapSection = (maps: readonly MapModel[], config: Config): Buffer => {
-    if (lastSection?.maps !== maps || lastSection.config !== config) lastSection = { maps, config, bytes: renderMapSectionBytes(maps, config) };
-    return lastSection.bytes;
-  };
+  // The map section is nearly all of a big scrape: re-render only the maps that changed.
+  const mapSections = new MapSectionCache();
+  const mapSection = (maps: Parameters<MapSectionCache['render']>[0], config: Config) => mapSections.render(maps, config);
 
   app.get('/metrics', async (_req, res) => {
     const snapshot = await ctx.collector.collect();

@@ -8,7 +8,8 @@ import {
   present,
   transportFromSysfsLink,
 } from '../../src/core/parse-multipathd.js';
-import { multipathdFixture } from '../support/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { FIXTURES, multipathdFixture } from '../support/fixtures.js';
 
 function maps(fixture: string): MapModel[] {
   const result = parseMapsReply(multipathdFixture(fixture));
@@ -192,5 +193,39 @@ describe('small pure helpers', () => {
 
   it('classifies non-payload replies', () => {
     expect(classifyNonPayload('ok\n').reason).toBe('bad_output');
+  });
+});
+
+describe('real multipathd 0.9.4 replies captured in the qemu lab (scsi_debug, two ALUA paths)', () => {
+  const real = (name: string) => {
+    const result = parseMapsReply(readFileSync(`${FIXTURES}real/show-maps-json.${name}.json`, 'utf8'));
+    if (!result.ok) throw new Error(result.message);
+    return result.value.maps;
+  };
+
+  it('healthy: one WWID-named map, two paths in two ALUA groups, optimal', () => {
+    const [map] = real('healthy');
+    expect(map).toMatchObject({ wwid: '333333330000007d0', name: '333333330000007d0', health: 'optimal', pathsActive: 2, pathsTotal: 2, pathsUsable: 2, hwhandler: '1 alua', vendor: 'Linux', product: 'scsi_debug' });
+    expect(map!.pathGroups.map((g) => [g.dmState, g.priority])).toEqual([['active', 50], ['enabled', 10]]);
+  });
+
+  it('one path offline: degraded, the path failed/faulty/offline, one path fault counted', () => {
+    const [map] = real('path-offline');
+    expect(map).toMatchObject({ health: 'degraded', pathsActive: 1, pathsTotal: 2, pathsUsable: 1, counters: { pathFaults: 1 } });
+    const offline = map!.pathGroups[1]!.paths[0]!;
+    expect(offline).toMatchObject({ dmState: 'failed', checkerState: 'faulty', deviceState: 'offline' });
+  });
+
+  it('one path deleted: multipathd reports a healthy one-path map (only an expected path count can tell)', () => {
+    const [map] = real('path-deleted');
+    expect(map).toMatchObject({ health: 'optimal', pathsActive: 1, pathsTotal: 1 });
+  });
+
+  it('no maps: an empty list', () => {
+    expect(real('no-maps')).toEqual([]);
+  });
+
+  it('show daemon', () => {
+    expect(parseDaemonReply(readFileSync(`${FIXTURES}real/show-daemon.idle.txt`, 'utf8'))).toMatchObject({ ok: true, value: { pid: 188, state: 'idle' } });
   });
 });
