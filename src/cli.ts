@@ -2,13 +2,12 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { formatConfigError } from './core/config-text.js';
 import { existsSync } from 'node:fs';
 import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress, PATHNAME_SOCKET } from './core/config.js';
 import { renderMetrics } from './core/metrics.js';
 import type { ConfigStatus } from './core/status.js';
 import { createCollector } from './io/collector.js';
-import { loadConfigFile } from './io/config-file.js';
+import { readConfigFile } from './io/config-file.js';
 import { createLogger } from './io/log.js';
 import { execClient, type MultipathdClient, socketClient } from './io/multipathd-client.js';
 
@@ -116,22 +115,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   switch (args.command) {
     case 'check-config': {
-      const loaded = await loadConfigFile(args.config);
+      const loaded = await readConfigFile(args.config);
       if (!loaded.ok) {
-        for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+        process.stderr.write(`${loaded.errors.join('\n')}\n`);
         return 1;
       }
       process.stdout.write(
-        loaded.missing
+        loaded.text === null
           ? `${args.config}: not found; built-in defaults apply (monitor only)\n`
           : `${args.config}: valid (cluster digest ${clusterDigest(loaded.config.cluster)}, ${loaded.config.cluster.luns.length} LUN(s), apply ${loaded.config.apply.enabled ? 'enabled' : 'disabled'})\n`,
       );
       return 0;
     }
     case 'metrics': {
-      const loaded = await loadConfigFile(args.config);
+      const loaded = await readConfigFile(args.config);
       if (!loaded.ok) {
-        for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+        process.stderr.write(`${loaded.errors.join('\n')}\n`);
         return 1;
       }
       const config = loaded.config;

@@ -11,9 +11,8 @@
 // - a client CA without a client_auth_type that uses it is an error;
 // - min_version defaults to TLS12.
 import { dirname, isAbsolute, join } from 'node:path';
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { ConfigError } from './config-text.js';
+import { type ConfigError, parseYamlWithSchema } from './yaml-schema.js';
 
 /** exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names). */
 export const CLIENT_AUTH_TYPES = [
@@ -235,53 +234,11 @@ export function resolveWebConfig(raw: WebConfigFile, file: string): WebConfigRes
   return errors.length ? { ok: false, errors } : { ok: true, config: out };
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
-}
-
 /** Web config file text -> resolved config, or errors naming the file, line and YAML path. */
 export function parseWebConfigText(text: string, file: string): WebConfigResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({ file, path: '', line: e.linePos?.[0]?.line, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
-    };
-  }
-  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = doc.getIn(path.slice(0, depth) as unknown[], true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  /** The line of an unknown key itself, not of the map that holds it. */
-  const lineOfKey = (path: readonly PropertyKey[], key: string): number | undefined => {
-    const map = path.length ? doc.getIn(path as unknown[], true) : doc.contents;
-    if (isMap(map)) {
-      const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
-      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
-    }
-    return lineOf(path);
-  };
-  const parsed = WebConfigFile.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((issue) => ({
-        file,
-        path: formatPath(issue.path),
-        line: issue.code === 'unrecognized_keys' && issue.keys[0] ? lineOfKey(issue.path, issue.keys[0]) : lineOf(issue.path),
-        message:
-          issue.code === 'unrecognized_keys'
-            ? `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-            : issue.code === 'invalid_value' && 'values' in issue
-              ? `must be one of ${(issue.values as unknown[]).map(String).join(', ')}`
-              : issue.message,
-      })),
-    };
-  }
+  const parsed = parseYamlWithSchema(text, file, WebConfigFile);
+  if (!parsed.ok) return parsed;
+  const { lineOf } = parsed;
   const resolved = resolveWebConfig(parsed.data, file);
   if (!resolved.ok) {
     for (const e of resolved.errors) e.line = lineOf(e.path.split('.'));

@@ -1,7 +1,7 @@
 // `multipath-exporter plan` and `multipath-exporter apply`: the handlers src/cli.ts calls.
 import { formatPlan, planIsEmpty } from '../core/apply-plan.js';
 import { applyOnce, planOnce, type ApplyDeps } from './apply.js';
-import { readConfigFile } from './apply-loop.js';
+import { readConfigFile } from './config-file.js';
 
 export interface CliIo {
   out?: (text: string) => void;

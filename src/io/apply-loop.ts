@@ -2,10 +2,9 @@
 // directory), every `apply.recheckInterval`, and on demand (`trigger()`, e.g. from SIGHUP). The file
 // is re-read and validated every time; an invalid file keeps the last good config in force.
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { clusterDigest, defaultConfig, type Config } from '../core/config.js';
-import { formatConfigError, parseConfigText } from '../core/config-text.js';
+import { readConfigFile } from './config-file.js';
 import type { ApplyReport, ConfigStatus } from '../core/status.js';
 import { applyOnce, type ApplyDeps } from './apply.js';
 
@@ -32,22 +31,6 @@ export interface ApplyLoop {
   status(): ConfigStatus;
   /** The config in force (the last good one). */
   config(): Config;
-}
-
-type ReadResult = { ok: true; config: Config; text: string | null } | { ok: false; errors: string[] };
-
-/** Reads and validates the config file; a missing file means the built-in defaults (monitor only). */
-export async function readConfigFile(path: string): Promise<ReadResult> {
-  let text: string | null;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { ok: false, errors: [`${path}: ${(err as Error).message}`] };
-    text = null;
-  }
-  if (text === null) return { ok: true, config: defaultConfig(), text };
-  const result = parseConfigText(text, path);
-  return result.ok ? { ok: true, config: result.config, text } : { ok: false, errors: result.errors.map(formatConfigError) };
 }
 
 export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {

@@ -1,19 +1,20 @@
-// Reads the config file. A missing file means built-in defaults (monitor only); an invalid one is
-// reported with file, line and YAML path.
+// Reads and validates the config file. A missing file means the built-in defaults (monitor only);
+// an invalid one gives errors with file, line and YAML path, formatted for humans.
 import { readFile } from 'node:fs/promises';
-import { type ConfigError, parseConfigText } from '../core/config-text.js';
+import { formatConfigError, parseConfigText } from '../core/config-text.js';
 import { type Config, defaultConfig } from '../core/config.js';
 
-export type LoadedConfig = { ok: true; config: Config; missing: boolean } | { ok: false; errors: ConfigError[] };
+/** `text` is the file's content (null when it does not exist), so callers can tell a change. */
+export type ReadConfigResult = { ok: true; config: Config; text: string | null } | { ok: false; errors: string[] };
 
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+export async function readConfigFile(path: string): Promise<ReadConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, config: defaultConfig(), missing: true };
-    return { ok: false, errors: [{ file: path, path: '', message: `cannot read: ${(err as Error).message}` }] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, config: defaultConfig(), text: null };
+    return { ok: false, errors: [`${path}: cannot read: ${(err as Error).message}`] };
   }
   const result = parseConfigText(text, path);
-  return result.ok ? { ok: true, config: result.config, missing: false } : result;
+  return result.ok ? { ok: true, config: result.config, text } : { ok: false, errors: result.errors.map(formatConfigError) };
 }

@@ -56,8 +56,8 @@ cluster:
   });
 
   it.each([
-    ['apply:\n  enabled: true\n  bogus: 1\n', /line 2: apply: unknown key\(s\) "bogus"; allowed: .*confDir/],
-    ['cluster:\n  luns:\n    - wwid: 3600a\n      no-path-retry: 3\n', /line 3: cluster\.luns\[0\]: unknown key\(s\) "no-path-retry"; allowed: .*no_path_retry/],
+    ['apply:\n  enabled: true\n  bogus: 1\n', /line 3: apply: unknown key\(s\) "bogus"; allowed: .*confDir/],
+    ['cluster:\n  luns:\n    - wwid: 3600a\n      no-path-retry: 3\n', /line 4: cluster\.luns\[0\]: unknown key\(s\) "no-path-retry"; allowed: .*no_path_retry/],
     ['cluster:\n  defaults:\n    polling_interval: 10s\n', /line 3: cluster\.defaults\.polling_interval: must be an integer from 1 to 3600/],
     ['cluster:\n  defaults:\n    polling_interval: -5\n', /polling_interval: must be an integer/],
     ['listen: "10036"\n', /line 1: listen: must be \[host\]:port/],

@@ -60,8 +60,14 @@ describe('apply loop', () => {
     const { reports } = start();
     await loop!.start();
     writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }, { wwid: ${B} }]\n`));
-    await vi.waitFor(() => expect(root.wwids().sort()).toEqual([A, B].sort()), { timeout: 10_000, interval: 50 });
-    expect(reports.length).toBeGreaterThanOrEqual(2);
+    // The wwids file changes mid-pass, before the pass reports: wait for both.
+    await vi.waitFor(
+      () => {
+        expect(root.wwids().sort()).toEqual([A, B].sort());
+        expect(reports.length).toBeGreaterThanOrEqual(2);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   it('re-checks periodically (apply.recheckInterval) even without a file event', async () => {
