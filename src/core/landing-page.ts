@@ -66,6 +66,10 @@ export function renderLandingPage(input: LandingInput): string {
         configStatus.lastApply
           ? `<p>Last apply ${new Date(configStatus.lastApply.finishedAt).toISOString()}: ${configStatus.lastApply.success ? 'success' : '<strong>failed</strong>'}.</p>${
               configStatus.lastApply.errors.length ? `<ul class="errors">${configStatus.lastApply.errors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''
+            }${
+              configStatus.lastApply.refused.length
+                ? `<p>Removals refused for safety:</p><ul class="refused">${configStatus.lastApply.refused.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>`
+                : ''
             }`
           : ''
       }`

@@ -179,6 +179,9 @@ function renderConfigStatus(set: MetricSet, input: ScrapeInput): void {
   if (!status.applyEnabled || !last) return;
   set.gauge('multipath_config_apply_success', 'Whether the last apply pass had no failed operation.').add(last.success ? 1 : 0);
   set.gauge('multipath_config_apply_errors', 'Failed operations in the last apply pass.').add(last.errors.length);
+  set
+    .gauge('multipath_config_apply_refused', 'WWID removals the last apply pass refused for safety (not owned, or under a mounted filesystem).')
+    .add(last.refused.length);
   set.gauge('multipath_config_last_apply_timestamp_seconds', 'When the last apply pass finished.').add(last.finishedAt / 1000);
   if (status.lastChangeAt !== undefined) {
     set.gauge('multipath_config_last_change_timestamp_seconds', 'When an apply pass last changed something.').add(status.lastChangeAt / 1000);

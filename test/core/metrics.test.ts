@@ -132,12 +132,13 @@ describe('metric contract', () => {
         ...STATUS,
         applyEnabled: true,
         lastChangeAt: 1_700_000_000_000,
-        lastApply: { finishedAt: 1_700_000_100_000, success: false, errors: ['adding WWID x failed'], changes: [], changed: false, reloadSuccess: true, refused: [] },
+        lastApply: { finishedAt: 1_700_000_100_000, success: false, errors: ['adding WWID x failed'], changes: [], changed: false, reloadSuccess: true, refused: ['3600a: not added by this tool', '3600b: carries /'] },
       },
     });
     const s = samples(text);
     expect(s.get('multipath_config_apply_success')).toBe(0);
     expect(s.get('multipath_config_apply_errors')).toBe(1);
+    expect(s.get('multipath_config_apply_refused')).toBe(2);
     expect(s.get('multipath_config_last_apply_timestamp_seconds')).toBe(1_700_000_100);
     expect(s.get('multipath_config_last_change_timestamp_seconds')).toBe(1_700_000_000);
     expect(s.get('multipath_config_reload_success')).toBe(1);

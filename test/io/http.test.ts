@@ -71,6 +71,32 @@ describe('/metrics', () => {
 });
 
 describe('/healthz and /', () => {
+  it('the landing page shows the last apply result, its errors and refused removals', async () => {
+    const collector: Collector = { collect: async () => snapshotFromFixture('no-maps.json'), failures: () => NO_FAILURES, last: () => undefined };
+    const app = createApp({
+      collector,
+      config: () => Config.parse({}),
+      configStatus: () => ({
+        path: '/etc/multipath-exporter/config.yml',
+        valid: false,
+        errors: ['/etc/multipath-exporter/config.yml: line 4: cluster.luns[1].alias: alias "a" is also used'],
+        digest: '0123456789abcdef',
+        applyEnabled: true,
+        lastApply: { finishedAt: Date.UTC(2026, 10, 21, 12), success: false, errors: ["adding WWID '3600b' failed: exit 1"], changes: [], changed: false, reloadSuccess: true, refused: ['3600c: carries the mounted filesystem /'] },
+      }),
+      nodename: () => 'pve1',
+      version: '1',
+      log: memoryLogger(),
+      processMetrics: false,
+    });
+    const page = (await request(app).get('/')).text;
+    expect(page).toContain('invalid, last good config in force');
+    expect(page).toContain('alias &quot;a&quot; is also used');
+    expect(page).toContain('Last apply 2026-11-21T12:00:00.000Z: <strong>failed</strong>');
+    expect(page).toContain('adding WWID &#39;3600b&#39; failed: exit 1');
+    expect(page).toContain('<li>3600c: carries the mounted filesystem /</li>');
+  });
+
   it('/healthz answers ok', async () => {
     const res = await request(appWith(async () => snapshotFromFixture('no-maps.json'))).get('/healthz');
     expect(res.status).toBe(200);
