@@ -1,0 +1,170 @@
+// One lab VM: qemu (TCG, no disk, the lab initramfs), loopback-only port forwards for the guest
+// agent and the exporter, two read-only 9p shares (the host's node binary, the run folder with the
+// agent, the exporter bundle and the cluster config). The serial console is kept in memory.
+//
+// Every qemu runs under lab/qemu-guard.sh in its own process group: teardown kills the group, and
+// the guard stops qemu when the harness is gone (even after a SIGKILL) or after `maxLifetimeSec`.
+import { execa, type ResultPromise } from 'execa';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface VmOptions {
+  name: string;
+  kernel: string;
+  initrd: string;
+  nodeShare: string;
+  runShare: string;
+  memoryMb?: number;
+  /** Load scsi_debug (the shared LUN and the non-allow-listed one). */
+  scsi?: boolean;
+  maxLifetimeSec?: number;
+}
+
+export const GUEST_AGENT_PORT = 9101;
+export const GUEST_EXPORTER_PORT = 10036;
+
+const live = new Set<Vm>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Synchronous last resort: the process is going away without teardown.
+  process.on('exit', () => {
+    for (const vm of live) vm.killNow();
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class Vm {
+  readonly name: string;
+  agentPort = 0;
+  exporterPort = 0;
+  serial = '';
+  startedAt = 0;
+  private proc: ResultPromise | undefined;
+  private exited = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly opts: VmOptions) {
+    this.name = opts.name;
+  }
+
+  get agentUrl(): string {
+    return `http://127.0.0.1:${this.agentPort}`;
+  }
+  get exporterUrl(): string {
+    return `http://127.0.0.1:${this.exporterPort}`;
+  }
+  get running(): boolean {
+    return this.proc !== undefined && !this.exited;
+  }
+
+  async start(): Promise<void> {
+    installExitHook();
+    this.agentPort = await freePort();
+    this.exporterPort = await freePort();
+    const o = this.opts;
+    const fwd = [
+      `hostfwd=tcp:127.0.0.1:${this.agentPort}-:${GUEST_AGENT_PORT}`,
+      `hostfwd=tcp:127.0.0.1:${this.exporterPort}-:${GUEST_EXPORTER_PORT}`,
+    ].join(',');
+    const append = ['console=ttyS0', 'panic=-1', 'loglevel=4', 'edd=off', 'mitigations=off', 'tsc=reliable', 'no_timer_check', `lab.node=${o.name}`, `lab.scsi=${o.scsi === false ? 0 : 1}`].join(' ');
+    const qemu = [
+      'qemu-system-x86_64', '-accel', 'tcg', '-m', String(o.memoryMb ?? 768), '-smp', '1',
+      '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
+      '-kernel', o.kernel, '-initrd', o.initrd, '-append', append,
+      '-netdev', `user,id=n0,restrict=on,${fwd}`, '-device', 'virtio-net-pci,netdev=n0,romfile=',
+      '-virtfs', `local,path=${o.nodeShare},mount_tag=node,security_model=none,readonly=on`,
+      '-virtfs', `local,path=${o.runShare},mount_tag=run,security_model=none,readonly=on`,
+    ];
+    this.startedAt = Date.now();
+    const guard = fileURLToPath(new URL('./qemu-guard.sh', import.meta.url));
+    const proc = execa('bash', [guard, String(process.pid), String(o.maxLifetimeSec ?? 900), ...qemu], {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdin: 'ignore',
+      all: true,
+      buffer: false,
+    });
+    this.proc = proc;
+    live.add(this);
+    proc.all?.setEncoding('utf8');
+    proc.all?.on('data', (chunk: string) => {
+      this.serial += chunk;
+      if (this.serial.length > 2_000_000) this.serial = this.serial.slice(-1_000_000);
+      this.wake();
+    });
+    void proc.then(() => {
+      this.exited = true;
+      live.delete(this);
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Wait for a serial-console line matching `re`; fails early on a `LAB: FAIL` marker or qemu exit. */
+  async waitForSerial(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.serial.match(re);
+      if (m) return m;
+      const fail = this.serial.match(/^LAB: FAIL[^\n]*\n/m);
+      if (fail) throw new Error(`${this.name}: ${fail[0].trim()}\n${this.serialTail()}`);
+      if (this.exited) throw new Error(`${this.name}: qemu exited before ${re}\n${this.serialTail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: no ${re} on the serial console within ${timeoutMs} ms\n${this.serialTail()}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  serialTail(lines = 40): string {
+    return this.serial.replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|c)|\r/g, '').split('\n').slice(-lines).join('\n');
+  }
+
+  /** Kill the qemu process group and wait for it (bounded). */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.exited) return;
+    this.signal('SIGTERM');
+    const done = proc.then(() => true);
+    const timedOut = await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+    if (!timedOut) {
+      this.signal('SIGKILL');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    }
+  }
+
+  killNow(): void {
+    if (this.proc && !this.exited) this.signal('SIGKILL');
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    const pid = this.proc?.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
