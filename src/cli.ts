@@ -155,12 +155,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 const invokedDirectly = process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
-    (code) => {
-      if (code !== 0 || !['serve', undefined].includes(process.argv[2])) process.exitCode = code;
-    },
+    // Exit explicitly: a stopped `serve` may still have an apply child running (execa kills it on
+    // exit), and one-shot commands must not linger on open handles.
+    (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`multipath-exporter: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exitCode = 70;
+      process.exit(70);
     },
   );
 }

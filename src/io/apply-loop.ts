@@ -18,6 +18,8 @@ export interface ApplyLoopOptions {
   log?: (line: string) => void;
   /** Debounce for file-change events, ms (default 300). */
   debounceMs?: number;
+  /** The config in force until the first pass has read the file (serve reads it once to listen). */
+  initialConfig?: Config;
   /** Replaces `applyOnce` (tests). */
   apply?: typeof applyOnce;
 }
@@ -37,7 +39,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   const { configPath } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const apply = options.apply ?? applyOnce;
-  let current: Config = defaultConfig();
+  let current: Config = options.initialConfig ?? defaultConfig();
   let lastText: string | null | undefined;
   const status: ConfigStatus = { path: configPath, valid: true, errors: [], digest: clusterDigest(current.cluster), applyEnabled: false };
   let watcher: FSWatcher | undefined;

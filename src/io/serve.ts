@@ -1,8 +1,9 @@
 // `multipath-exporter serve`: the long-running exporter. The apply loop owns the config in force
 // (re-read on change, on SIGHUP and periodically); the collector reads multipathd per scrape.
-import type { ListenAddress } from '../core/config.js';
+import { defaultConfig, type ListenAddress } from '../core/config.js';
 import { clientFor, nodeNameOf } from '../cli.js';
 import { createApplyLoop } from './apply-loop.js';
+import { readConfigFile } from './config-file.js';
 import { createCollector } from './collector.js';
 import { createApp } from './http.js';
 import type { Logger } from './log.js';
@@ -18,8 +19,14 @@ export interface ServeOptions {
 
 export async function serve(opts: ServeOptions): Promise<number> {
   const { log } = opts;
+  // The listen address and web config come from a first read of the file (defaults when invalid;
+  // the loop then reports the errors), so the exporter listens before the first apply pass: a slow
+  // `multipath -a` must not keep /metrics down.
+  const initial = await readConfigFile(opts.configPath);
+  const config = initial.ok ? initial.config : defaultConfig();
   const loop = createApplyLoop({
     configPath: opts.configPath,
+    initialConfig: config,
     log: (line) => log.info(line),
     onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeNameOf(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
     deps: {
@@ -32,8 +39,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
     sysfsRoot: () => loop.config().sysfsRoot,
     log,
   });
-  await loop.start();
-  const config = loop.config();
   const listen = opts.listen ?? config.listen;
   const app = createApp({
     collector,
@@ -49,6 +54,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     webConfigFile: opts.webConfigFile ?? config.webConfigFile,
     log: (line) => log.info(line),
   });
+  void loop.start();
   log.info('listening', { url: web.url, node: nodeNameOf(config), version: opts.version });
 
   return new Promise<number>((resolve) => {
