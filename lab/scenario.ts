@@ -222,6 +222,10 @@ export async function runLab(opts: LabOptions = {}): Promise<LabReport> {
         assert.equal(metricValue(metrics, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), 1, `${n.name} optimal`);
         assert.equal(metricValue(metrics, 'multipath_map_paths', { wwid: LUN_WWID }), 2);
         assert.equal(metricValue(metrics, 'multipath_map_state', { wwid: OTHER_WWID, state: 'optimal' }), undefined, `${n.name}: no series for ${OTHER_WWID}`);
+        // The unprivileged read path (the packaged monitor-only unit runs as a system user).
+        const unprivileged = await n.action('metrics-unprivileged');
+        assert.equal(metricValue(unprivileged, 'multipath_up', {}), 1, `${n.name}: metrics as nobody reads multipathd: ${unprivileged.slice(-400)}`);
+        assert.equal(metricValue(unprivileged, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), 1, `${n.name}: metrics as nobody sees the map`);
       }
       await capture(n1, 'show-maps-json.healthy.json', 'maps-json');
       await capture(n1, 'show-topology.healthy.txt', 'topology');

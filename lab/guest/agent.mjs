@@ -9,7 +9,7 @@
 //   GET  /raw/topology          `multipathd show topology`
 //   POST /action/<name>?hctl=H:C:T:L   path-offline, path-running, path-delete, host-rescan,
 //                               multipathd-stop, multipathd-start, exporter-start, exporter-stop,
-//                               exporter-reload; ?wwid=W: lun-remove, wwid-add
+//                               exporter-reload, metrics-unprivileged; ?wwid=W: lun-remove, wwid-add
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -178,6 +178,19 @@ const actions = {
     const r = await run(['/sbin/multipathd']);
     if (r.code !== 0) throw new Error(`multipathd exited ${r.code}: ${r.stderr}`);
     return 'started';
+  },
+  // The monitor-only read path as the packaged unprivileged service runs it: `metrics` as
+  // nobody (uid/gid 65534), default transport (the multipathd client; `show` is allowed for
+  // non-root peers), apply disabled. Returns the exposition.
+  'metrics-unprivileged': async () => {
+    const config = '/tmp/monitor-only.yml';
+    writeFileSync(config, `node: ${hostname()}\napply: { enabled: false }\n`, { mode: 0o644 });
+    return new Promise((resolve, reject) => {
+      execFile(NODE_BIN, [`${SHARE}/multipath-exporter.mjs`, 'metrics', '--config', config], { uid: 65534, gid: 65534, timeout: 30_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin' } }, (err, stdout, stderr) => {
+        if (err && !stdout) reject(new Error(`metrics as nobody failed: ${err.message} ${stderr}`));
+        else resolve(`${stdout}# stderr: ${stderr.replace(/\n/g, ' ')}`);
+      });
+    });
   },
   'exporter-start': () => startExporter(),
   'exporter-stop': () => stopExporter(),

@@ -58,13 +58,18 @@ export async function serve(opts: ServeOptions): Promise<number> {
   log.info('listening', { url: web.url, node: nodeNameOf(config), version: opts.version });
 
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       log.info('stopping', { signal });
       loop.stop();
       void web.close().then(() => resolve(0));
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // process.on, not once: execa's child cleanup (signal-exit) re-raises a signal that no other
+    // listener handles, which would kill the process while it is still closing.
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       log.info('SIGHUP: re-reading config and web config');
       void loop.trigger();

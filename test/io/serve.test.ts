@@ -70,7 +70,7 @@ cluster:
       child.kill('SIGTERM');
       const result = await child;
       expect(Date.now() - stopped).toBeLessThan(10_000);
-      expect(result.exitCode).toBe(0);
+      expect({ exitCode: result.exitCode, signal: result.signal }, result.all).toEqual({ exitCode: 0, signal: undefined });
       expect(result.all).toMatch(/level=info msg=listening url=http:\/\/127\.0\.0\.1:\d+\/ node=pve1/);
       expect(result.all).toMatch(/level=info msg=stopping signal=SIGTERM/);
     } finally {
