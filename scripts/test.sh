@@ -31,7 +31,11 @@ const fs = require("fs");
 let passed = 0, failed = 0, files = 0;
 for (const f of fs.readdirSync(process.argv[1])) {
   const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
-  passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); files += r.testResults.length;
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  // A file that failed without a failed test did not load (syntax error, failing hook): count it.
+  failed += r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length;
+  files += r.testResults.length;
 }
 if (files === 0 || passed === 0) { console.log("tests: 0 passed, 1 failed (no test ran)"); process.exit(1); }
 console.log(`tests: ${passed} passed, ${failed} failed`);
