@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { generatedMaps, mapsReply } from '../src/sim/maps-reply.js';
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
+import { freePort } from '../src/sim/processes.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,5000').split(',').map(Number);
 const PATHS = 4;
@@ -21,15 +22,6 @@ async function procStat(pid: number) {
   return { cpuMs: (Number(stat[11]) + Number(stat[12])) * CLOCK_TICK_MS, peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 

@@ -5,8 +5,10 @@
 // Every qemu runs under lab/qemu-guard.sh in its own process group: teardown kills the group, and
 // the guard stops qemu when the harness is gone (even after a SIGKILL) or after `maxLifetimeSec`.
 import { execa, type ResultPromise } from 'execa';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/sim/processes.js';
+
+export { freePort };
 
 export interface VmOptions {
   name: string;
@@ -35,16 +37,6 @@ function installExitHook(): void {
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export class Vm {
   readonly name: string;

@@ -12,18 +12,26 @@ export interface CliIo {
 const stdout = (text: string): void => void process.stdout.write(text);
 const stderr = (text: string): void => void process.stderr.write(text);
 
-/** Prints what `apply` would change. Exit 0: nothing pending; 2: something pending; 1: config or read error. */
-export async function runPlanCommand(configPath: string, io: CliIo = {}): Promise<number> {
+/** The output functions and the validated config, or undefined after reporting why it is unusable. */
+async function prepare(configPath: string, io: CliIo) {
   const out = io.out ?? stdout;
   const err = io.err ?? stderr;
   const read = await readConfigFile(configPath);
   if (!read.ok) {
     err(`${read.errors.join('\n')}\n`);
-    return 1;
+    return undefined;
   }
+  return { out, err, config: read.config };
+}
+
+/** Prints what `apply` would change. Exit 0: nothing pending; 2: something pending; 1: config or read error. */
+export async function runPlanCommand(configPath: string, io: CliIo = {}): Promise<number> {
+  const ready = await prepare(configPath, io);
+  if (!ready) return 1;
+  const { out, err, config } = ready;
   try {
-    const result = await planOnce(read.config, configPath, io.deps);
-    if (!read.config.apply.enabled) {
+    const result = await planOnce(config, configPath, io.deps);
+    if (!config.apply.enabled) {
       err(`note: apply.enabled is false in ${configPath}: the exporter only monitors; this is what apply would change once enabled\n`);
     }
     for (const line of result.errors) err(`warning: ${line}\n`);
@@ -37,18 +45,14 @@ export async function runPlanCommand(configPath: string, io: CliIo = {}): Promis
 
 /** One apply pass. Exit 0 when every operation succeeded, 1 otherwise (or when apply is disabled). */
 export async function runApplyCommand(configPath: string, io: CliIo = {}): Promise<number> {
-  const out = io.out ?? stdout;
-  const err = io.err ?? stderr;
-  const read = await readConfigFile(configPath);
-  if (!read.ok) {
-    err(`${read.errors.join('\n')}\n`);
-    return 1;
-  }
-  if (!read.config.apply.enabled) {
+  const ready = await prepare(configPath, io);
+  if (!ready) return 1;
+  const { out, err, config } = ready;
+  if (!config.apply.enabled) {
     err(`apply.enabled is false in ${configPath}: nothing written (set apply.enabled: true to let this node apply the cluster config)\n`);
     return 1;
   }
-  const report = await applyOnce(read.config, configPath, io.deps);
+  const report = await applyOnce(config, configPath, io.deps);
   for (const line of report.changes) out(`${line}\n`);
   for (const line of report.refused) out(`kept WWID ${line}\n`);
   if (!report.changed && report.errors.length === 0) out('nothing to change\n');

@@ -3,13 +3,13 @@
 // the inhibitions on a real Alertmanager bound to 127.0.0.1). The tools are required: a missing
 // binary fails the tests (scripts/install-deps.sh installs them).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { freePort } from '../../src/sim/processes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const amConfig = path.join(root, 'alerts/alertmanager.example.yml');
@@ -101,16 +101,6 @@ describe('alerts/alertmanager.example.yml', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('inhibitions on a real Alertmanager (127.0.0.1)', () => {
   let dir = '';

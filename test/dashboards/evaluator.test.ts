@@ -1,25 +1,15 @@
 // The live-Prometheus evaluator of test/support/dashboard-queries.ts (used by the end-to-end tests)
 // against a real Prometheus (Debian `prometheus`, scripts/install-deps.sh) with an empty TSDB.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusEvaluator } from '../support/dashboard-queries.js';
+import { freePort } from '../../src/sim/processes.js';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('prometheusEvaluator against a real Prometheus', () => {
   let dir = '';

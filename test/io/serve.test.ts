@@ -1,25 +1,18 @@
 // `multipath-exporter serve` as a process: it listens before the first apply pass finishes, serves
 // the config in force, and stops promptly on SIGTERM even while an apply operation hangs.
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeMultipathd, startFakeMultipathd } from '../../src/sim/fake-multipathd.js';
+import { freePort } from '../../src/sim/processes.js';
 import { multipathdFixture } from '../support/fixtures.js';
 import { samples } from '../support/scrape.js';
 
 let dir: string;
 let fake: FakeMultipathd;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mpe-serve-'));

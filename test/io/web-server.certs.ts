@@ -1,10 +1,10 @@
 // Test helper: a throw-away CA, a server certificate for 127.0.0.1/localhost and client
 // certificates, made with the real `openssl` (Debian openssl) in a temporary directory.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+export { freePort } from '../../src/sim/processes.js';
 
 export interface TestPki {
   dir: string;
@@ -64,16 +64,6 @@ export async function makePki(): Promise<TestPki> {
 }
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read it, release it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The fixed exposition the tests' tiny express app serves. */
 export const FIXED_EXPOSITION = [
