@@ -1,15 +1,13 @@
 // Command line: parse and validate arguments, then hand over to the I/O edges.
-import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { existsSync } from 'node:fs';
-import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress, PATHNAME_SOCKET } from './core/config.js';
+import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './core/config.js';
 import { renderMetrics } from './core/metrics.js';
 import type { ConfigStatus } from './core/status.js';
 import { createCollector } from './io/collector.js';
-import { readConfigFile } from './io/config-file.js';
+import { nodeName, readConfigFile } from './io/config-file.js';
 import { createLogger } from './io/log.js';
-import { execClient, type MultipathdClient, socketClient } from './io/multipathd-client.js';
+import { clientFor } from './io/multipathd-client.js';
 
 export const VERSION = process.env.MULTIPATH_EXPORTER_VERSION ?? '0.1.0-dev';
 
@@ -79,19 +77,6 @@ export function parseCli(argv: readonly string[]): { ok: true; args: CliArgs } |
   return { ok: true, args: result.data };
 }
 
-export function nodeNameOf(config: Config): string {
-  return config.node ?? hostname().split('.')[0] ?? 'localhost';
-}
-
-/** The multipathd client for the config in force; `auto` is decided per collection (the daemon may be upgraded). */
-export function clientFor(config: Config, onStderr?: (text: string) => void, pathExists: (path: string) => boolean = existsSync): MultipathdClient {
-  const m = config.multipathd;
-  const socket = (address: string) => socketClient({ socket: address, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes });
-  if (m.transport === 'socket') return socket(m.socket);
-  if (m.transport === 'auto' && pathExists(PATHNAME_SOCKET)) return socket(PATHNAME_SOCKET);
-  return execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
-}
-
 export function initialConfigStatus(path: string, config: Config): ConfigStatus {
   return { path, valid: true, errors: [], digest: clusterDigest(config.cluster), applyEnabled: config.apply.enabled };
 }
@@ -136,7 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const config = loaded.config;
       const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
       const snapshot = await collector.collect();
-      process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeNameOf(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) }));
+      process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeName(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) }));
       return 0;
     }
     case 'plan':

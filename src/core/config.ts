@@ -147,6 +147,11 @@ export function defaultConfig(): Config {
   return Config.parse({});
 }
 
+/** This node's name: the config's `node`, else the short host name (the cluster's node name). */
+export function nodeNameOf(config: Pick<Config, 'node'>, hostName: string): string {
+  return config.node ?? (hostName.split('.')[0] || 'localhost');
+}
+
 /** Is `node` expected to carry `lun`? The LUN's own list, else `cluster.nodes`, else every node. */
 export function isExpectedOn(lun: Lun, cluster: Cluster, node: string): boolean {
   if (lun.nodes) return lun.nodes.includes(node);

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { nextOwned, parseWwids, planApply, type ApplyPlan } from '../core/apply-plan.js';
-import { isExpectedOn, type Config } from '../core/config.js';
+import { isExpectedOn, nodeNameOf, type Config } from '../core/config.js';
 import { mountedMultipathWwids, parseMountinfo, parseSwaps, type BlockDevice } from '../core/mountinfo.js';
 import { MANAGED_MARKER, dropInNames, renderDropIns } from '../core/render-config.js';
 import type { ApplyReport } from '../core/status.js';
@@ -45,7 +45,7 @@ export interface PlanResult {
 }
 
 export function nodeName(config: Config, deps: ApplyDeps = {}): string {
-  return deps.node ?? config.node ?? hostname().split('.')[0]!;
+  return deps.node ?? nodeNameOf(config, hostname());
 }
 
 /** WWIDs this node should have on its allow-list: the LUNs expected here. */

@@ -2,7 +2,8 @@
 // an invalid one gives errors with file, line and YAML path, formatted for humans.
 import { readFile } from 'node:fs/promises';
 import { formatConfigError, parseConfigText } from '../core/config-text.js';
-import { type Config, defaultConfig } from '../core/config.js';
+import { hostname } from 'node:os';
+import { type Config, defaultConfig, nodeNameOf } from '../core/config.js';
 
 /** `text` is the file's content (null when it does not exist), so callers can tell a change. */
 export type ReadConfigResult = { ok: true; config: Config; text: string | null } | { ok: false; errors: string[] };
@@ -17,4 +18,9 @@ export async function readConfigFile(path: string): Promise<ReadConfigResult> {
   }
   const result = parseConfigText(text, path);
   return result.ok ? { ok: true, config: result.config, text } : { ok: false, errors: result.errors.map(formatConfigError) };
+}
+
+/** This node's name (config `node`, else the short host name). */
+export function nodeName(config: Config): string {
+  return nodeNameOf(config, hostname());
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { endianness } from 'node:os';
 import { execa } from 'execa';
+import { type Config, PATHNAME_SOCKET } from '../core/config.js';
 import type { CollectionFailure } from '../core/states.js';
 
 export class MultipathdError extends Error {
@@ -137,4 +138,13 @@ export function execClient(opts: {
       return result.stdout;
     },
   };
+}
+
+/** The multipathd client for the config in force; `auto` is decided per collection (the daemon may be upgraded). */
+export function clientFor(config: Config, onStderr?: (text: string) => void, pathExists: (path: string) => boolean = existsSync): MultipathdClient {
+  const m = config.multipathd;
+  const socket = (address: string) => socketClient({ socket: address, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes });
+  if (m.transport === 'socket') return socket(m.socket);
+  if (m.transport === 'auto' && pathExists(PATHNAME_SOCKET)) return socket(PATHNAME_SOCKET);
+  return execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
 }

@@ -1,9 +1,9 @@
 // `multipath-exporter serve`: the long-running exporter. The apply loop owns the config in force
 // (re-read on change, on SIGHUP and periodically); the collector reads multipathd per scrape.
 import { defaultConfig, type ListenAddress } from '../core/config.js';
-import { clientFor, nodeNameOf } from '../cli.js';
+import { nodeName, readConfigFile } from './config-file.js';
+import { clientFor } from './multipathd-client.js';
 import { createApplyLoop } from './apply-loop.js';
-import { readConfigFile } from './config-file.js';
 import { createCollector } from './collector.js';
 import { createApp } from './http.js';
 import type { Logger } from './log.js';
@@ -28,7 +28,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     configPath: opts.configPath,
     initialConfig: config,
     log: (line) => log.info(line),
-    onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeNameOf(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
+    onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeName(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
     deps: {
       multipathdCommand: (command) => clientFor(loop.config()).command(command),
     },
@@ -44,7 +44,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     collector,
     config: () => loop.config(),
     configStatus: () => loop.status(),
-    nodename: () => nodeNameOf(loop.config()),
+    nodename: () => nodeName(loop.config()),
     version: opts.version,
     log,
   });
@@ -55,7 +55,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     log: (line) => log.info(line),
   });
   void loop.start();
-  log.info('listening', { url: web.url, node: nodeNameOf(config), version: opts.version });
+  log.info('listening', { url: web.url, node: nodeName(config), version: opts.version });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
