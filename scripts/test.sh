@@ -28,6 +28,7 @@ run lab --no-file-parallelism "${LAB[@]}" "$@"
 
 node -e '
 const fs = require("fs");
+const phaseFailed = process.argv[2] !== "0";
 let passed = 0, failed = 0, files = 0;
 for (const f of fs.readdirSync(process.argv[1])) {
   const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
@@ -38,6 +39,8 @@ for (const f of fs.readdirSync(process.argv[1])) {
   files += r.testResults.length;
 }
 if (files === 0 || passed === 0) { console.log("tests: 0 passed, 1 failed (no test ran)"); process.exit(1); }
+// A phase that crashed before reporting still fails the run: never print "0 failed" then.
+if (phaseFailed && failed === 0) failed = 1;
 console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$results"
+' "$results" "$status"
 exit $status
