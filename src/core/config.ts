@@ -27,6 +27,11 @@ export const Wwid = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a WWID as multipathd prints it (letters, digits, ".", "_", ":", "-"; at most 128)');
 
+/** Orders anything keyed by WWID (maps, LUNs) by it, so every rendering is deterministic. */
+export function byWwid(a: { wwid: string }, b: { wwid: string }): number {
+  return a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0;
+}
+
 const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');
 
 /** `:10036`, `127.0.0.1:10036`, `[::1]:10036`. */

@@ -23,30 +23,35 @@ function formatLabels(labels: LabelValues, exclude?: LabelValues): string {
   return out;
 }
 
-/** Formatted label text per (labels, sharedLabels) object pair: shared objects are formatted once. Plain Maps, not WeakMaps: the cache lives for one render, and V8 scans WeakMap entries as ephemerons on every GC (that cost more than the formatting). */
+/**
+ * Formatted label text per (labels, sharedLabels) object pair: shared objects are formatted once.
+ * Plain Maps, not WeakMaps: the cache lives for one render, and V8 scans WeakMap entries as
+ * ephemerons on every GC (that cost more than the formatting). No closures: this runs per series.
+ */
 class LabelTextCache {
   private readonly alone = new Map<LabelValues, string>();
   private readonly combined = new Map<LabelValues, Map<LabelValues, string>>();
 
   text(labels: LabelValues, shared: LabelValues | undefined): string {
-    if (!shared) return this.format(this.alone, labels, () => formatLabels(labels));
+    if (!shared) {
+      let text = this.alone.get(labels);
+      if (text === undefined) {
+        text = formatLabels(labels);
+        this.alone.set(labels, text);
+      }
+      return text;
+    }
     let byShared = this.combined.get(labels);
     if (!byShared) {
       byShared = new Map();
       this.combined.set(labels, byShared);
     }
-    return this.format(byShared, shared, () => {
+    let text = byShared.get(shared);
+    if (text === undefined) {
       const own = formatLabels(labels, shared);
       const rest = this.text(shared, undefined);
-      return own && rest ? `${own},${rest}` : own || rest;
-    });
-  }
-
-  private format(cache: Map<LabelValues, string>, key: LabelValues, make: () => string): string {
-    let text = cache.get(key);
-    if (text === undefined) {
-      text = make();
-      cache.set(key, text);
+      text = own && rest ? `${own},${rest}` : own || rest;
+      byShared.set(shared, text);
     }
     return text;
   }
@@ -80,36 +85,39 @@ class ByteWriter {
   }
 }
 
-/** The exposition as UTF-8 bytes (what the HTTP handler sends). */
-export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
-  const labelText = new LabelTextCache();
-  const out = new ByteWriter();
-  metrics.forEach((metric, index) => {
-    const name = escapeText(metric.name);
-    out.write(`${index > 0 ? '\n\n' : ''}# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`);
-    metric.forEachSeries((value, labels, shared) => {
-      const text = labelText.text(labels, shared);
-      out.write(text ? `\n${name}{${text}} ${formatValue(value)}` : `\n${name} ${formatValue(value)}`);
-    });
-  });
-  out.write('\n');
-  return out.bytes();
-}
-
 /** `# HELP` and `# TYPE` lines of a metric (no trailing newline). */
 export function metricHeader(metric: ConstMetric): string {
   const name = escapeText(metric.name);
   return `# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`;
 }
 
-/** A metric's series lines, each preceded by a newline ('' when it has none). For small metrics. */
-export function seriesText(metric: ConstMetric): string {
-  const labelText = new LabelTextCache();
+/** Emits a metric's series lines, each preceded by a newline. */
+function emitSeries(metric: ConstMetric, labelText: LabelTextCache, emit: (line: string) => void): void {
   const name = escapeText(metric.name);
-  let out = '';
   metric.forEachSeries((value, labels, shared) => {
     const text = labelText.text(labels, shared);
-    out += text ? `\n${name}{${text}} ${formatValue(value)}` : `\n${name} ${formatValue(value)}`;
+    emit(text ? `\n${name}{${text}} ${formatValue(value)}` : `\n${name} ${formatValue(value)}`);
+  });
+}
+
+/** The exposition as UTF-8 bytes, streamed into a buffer line by line (fit for the big map metrics). */
+export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
+  const labelText = new LabelTextCache();
+  const out = new ByteWriter();
+  const write = (line: string) => out.write(line);
+  metrics.forEach((metric, index) => {
+    out.write(`${index > 0 ? '\n\n' : ''}${metricHeader(metric)}`);
+    emitSeries(metric, labelText, write);
+  });
+  out.write('\n');
+  return out.bytes();
+}
+
+/** A metric's series lines as one string ('' when it has none). For small metrics: one map's. */
+export function seriesText(metric: ConstMetric): string {
+  let out = '';
+  emitSeries(metric, new LabelTextCache(), (line) => {
+    out += line;
   });
   return out;
 }

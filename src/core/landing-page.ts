@@ -1,4 +1,5 @@
 // The exporter's `/` page: this node's maps and paths, or why there are none. Pure HTML, no JS.
+import { byWwid } from './config.js';
 import type { MapModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
 import type { ConfigStatus } from './status.js';
@@ -55,7 +56,7 @@ function mapRow(map: MapModel, lun: { alias?: string; usedBy?: string } | undefi
 export function renderLandingPage(input: LandingInput): string {
   const { snapshot, configStatus } = input;
   const reason = emptyReason(snapshot);
-  const maps = snapshot?.ok ? [...snapshot.maps].sort((a, b) => (a.wwid < b.wwid ? -1 : 1)) : [];
+  const maps = snapshot?.ok ? [...snapshot.maps].sort(byWwid) : [];
   const table = maps.length
     ? `<table><thead><tr><th>Name</th><th>WWID</th><th>Health</th><th>Paths active/total</th><th>Transport</th><th>Size</th><th>Used</th><th>Paths</th></tr></thead><tbody>${maps.map((m) => mapRow(m, input.luns.get(m.wwid))).join('')}</tbody></table>`
     : '';

@@ -4,8 +4,8 @@
 // re-rendered only when that map's content or its config entry changed. Deterministic: the output
 // is exactly renderMapSectionBytes(maps, config) (test/core/map-section.test.ts).
 import { assembleExposition } from './exposition.js';
-import type { Config } from './config.js';
-import { MAP_METRIC_HEADERS, mapFragments } from './metrics.js';
+import { byWwid, type Config } from './config.js';
+import { lunsByWwid, MAP_METRIC_HEADERS, mapFragments } from './metrics.js';
 import type { MapModel } from './parse-multipathd.js';
 
 interface Entry {
@@ -25,16 +25,16 @@ export class MapSectionCache {
       this.rendered = 0;
       return this.last.bytes;
     }
-    const sorted = [...maps].sort((a, b) => (a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0));
+    const sorted = [...maps].sort(byWwid);
     const next = new Map<string, Entry>();
-    const lunKeys = new Map(config.cluster.luns.map((lun) => [lun.wwid, JSON.stringify(lun)]));
+    const luns = lunsByWwid(config);
     const perPath = config.perPathMetrics ? 'p' : '-';
     this.rendered = 0;
     const fragmentsPerMap = sorted.map((map) => {
-      const key = `${perPath}${lunKeys.get(map.wwid) ?? ''}\0${JSON.stringify(map)}`;
+      const key = `${perPath}${JSON.stringify(luns.get(map.wwid)) ?? ''}\0${JSON.stringify(map)}`;
       let entry = this.entries.get(map.wwid);
       if (!entry || entry.key !== key) {
-        entry = { key, fragments: mapFragments(map, config) };
+        entry = { key, fragments: mapFragments(map, config, luns) };
         this.rendered++;
       }
       next.set(map.wwid, entry);

@@ -1,7 +1,7 @@
 // Snapshot -> a fresh prom-client Registry. Pure: no collect() callbacks, no shared state, so two
 // overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
 import { Registry } from 'prom-client';
-import { Config, isExpectedOn } from './config.js';
+import { byWwid, Config, isExpectedOn, type Lun } from './config.js';
 import { ConstMetric, type LabelValues } from './const-metric.js';
 import { metricHeader, renderExposition, renderExpositionBytes, seriesText } from './exposition.js';
 import type { MapModel } from './parse-multipathd.js';
@@ -29,7 +29,7 @@ export interface ScrapeInput {
   configStatus?: ConfigStatus;
 }
 
-/** Collects metrics in exposition order; `register()` puts the non-empty ones into a registry. */
+/** Collects metrics in exposition order. */
 class MetricSet {
   private readonly metrics: ConstMetric[] = [];
   gauge(name: string, help: string): ConstMetric {
@@ -107,16 +107,20 @@ export const MAP_METRIC_HEADERS: readonly string[] = (() => {
  * scrape's map section is these fragments concatenated over the maps in WWID order, so a map whose
  * content did not change can reuse its fragments (src/core/map-section.ts).
  */
-export function mapFragments(map: MapModel, config: Config): string[] {
+export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): string[] {
   const set = new MetricSet();
-  renderMaps(set, [map], config, new Map(config.cluster.luns.filter((l) => l.wwid === map.wwid).map((l) => [l.wwid, l])));
+  renderMaps(set, [map], config, luns);
   return set.all().map(seriesText);
+}
+
+/** The allow-listed LUNs by WWID (alias and used-by labels of a map). */
+export function lunsByWwid(config: Config): ReadonlyMap<string, Lun> {
+  return new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
 }
 
 function buildMapMetrics(maps: readonly MapModel[], config: Config): ConstMetric[] {
   const set = new MetricSet();
-  const lunsByWwid = new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
-  renderMaps(set, [...maps].sort(byWwid), config, lunsByWwid);
+  renderMaps(set, [...maps].sort(byWwid), config, lunsByWwid(config));
   return set.list();
 }
 
@@ -146,10 +150,6 @@ function buildHeadMetrics(input: ScrapeInput): ConstMetric[] {
     set.gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that had no WWID and were skipped.').add(snapshot.skipped);
   }
   return set.list();
-}
-
-function byWwid<T extends { wwid: string }>(a: T, b: T): number {
-  return a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0;
 }
 
 function renderConfigDerived(set: MetricSet, input: ScrapeInput): void {
@@ -189,7 +189,7 @@ function renderConfigStatus(set: MetricSet, input: ScrapeInput): void {
   set.gauge('multipath_config_reload_success', 'Whether the last needed "multipathd reconfigure" succeeded.').add(last.reloadSuccess ? 1 : 0);
 }
 
-function renderMaps(set: MetricSet, maps: readonly MapModel[], config: Config, luns: Map<string, Config['cluster']['luns'][number]>): void {
+function renderMaps(set: MetricSet, maps: readonly MapModel[], config: Config, luns: ReadonlyMap<string, Lun>): void {
   const info = set.gauge('multipath_map_info', 'Map metadata; always 1.');
   const state = set.gauge('multipath_map_state', 'Map health: optimal (all paths active), degraded (some), failed (none).');
   const paths = set.gauge('multipath_map_paths', 'Total paths of the map (sum over its path groups).');

@@ -2,7 +2,7 @@
 // multipath-tools merges sections differently within a file and across files (research §3.1): the
 // managed `defaults`, the generated `multipaths` block and the admin overrides verbatim. The file
 // names sort so that the overrides come last and win over the baseline.
-import type { Config } from './config.js';
+import { byWwid, type Config } from './config.js';
 import { DEFAULTS_KNOB_NAMES, LUN_KNOB_NAMES, MANAGED_DEFAULTS } from './multipath-knobs.js';
 import { normaliseOverrides } from './overrides-guard.js';
 
@@ -75,7 +75,7 @@ export function renderMultipaths(config: Config, configPath: string): string | n
   const luns = [...config.cluster.luns]
     .map((lun) => ({ wwid: lun.wwid, knobs: lunKnobs(lun) }))
     .filter((l) => Object.keys(l.knobs).length > 0)
-    .sort((a, b) => (a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0));
+    .sort(byWwid);
   if (luns.length === 0) return null;
   let out = `${header(configPath, 'the aliases and per-LUN knobs (cluster.luns)')}\nmultipaths {\n`;
   for (const lun of luns) {
