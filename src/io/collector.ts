@@ -13,8 +13,6 @@ export interface Collector {
   collect(): Promise<Snapshot>;
   /** Failed collections since start, per reason (cumulative counters). */
   failures(): Readonly<Record<CollectionFailure, number>>;
-  /** The most recent finished snapshot, for the landing page. */
-  last(): Snapshot | undefined;
 }
 
 export function createCollector(opts: {
@@ -33,7 +31,6 @@ export function createCollector(opts: {
     permission: 0,
   };
   let inFlight: Promise<Snapshot> | undefined;
-  let last: Snapshot | undefined;
   let lastLoggedReason: string | undefined;
   // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
   // next. Reusing the last parse (and enrichment) then skips most of a big scrape's work; any
@@ -86,7 +83,6 @@ export function createCollector(opts: {
       if (!inFlight) {
         inFlight = collectOnce().then((snapshot) => {
           inFlight = undefined;
-          last = snapshot;
           if (!snapshot.ok) {
             failures[snapshot.reason]++;
             // One line per change of outcome, not one per scrape.
@@ -102,6 +98,5 @@ export function createCollector(opts: {
       return inFlight;
     },
     failures: () => ({ ...failures }),
-    last: () => last,
   };
 }

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { renderLandingPage } from '../core/landing-page.js';
 import { MapSectionCache } from '../core/map-section.js';
-import { renderMetricsBytes } from '../core/metrics.js';
+import { lunsByWwid, renderMetricsBytes } from '../core/metrics.js';
 import type { ConfigStatus } from '../core/status.js';
 import type { Collector } from './collector.js';
 import type { Logger } from './log.js';
@@ -32,7 +32,6 @@ export function createApp(ctx: AppContext): Express {
 
   // The map section is nearly all of a big scrape: re-render only the maps that changed.
   const mapSections = new MapSectionCache();
-  const mapSection = (maps: Parameters<MapSectionCache['render']>[0], config: Config) => mapSections.render(maps, config);
 
   app.get('/metrics', async (_req, res) => {
     const snapshot = await ctx.collector.collect();
@@ -43,9 +42,12 @@ export function createApp(ctx: AppContext): Express {
       nodename: ctx.nodename(),
       version: ctx.version,
       configStatus: ctx.configStatus(),
-    }, mapSection);
+    }, (maps, config) => mapSections.render(maps, config));
     const processText = ctx.processMetrics === false ? '' : `\n${await processRegistry.metrics()}`;
-    res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).send(Buffer.concat([scrape, Buffer.from(processText)]));
+    // Two writes, not one concatenated buffer: the scrape can be ~10 MB.
+    res.set({ 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE, 'Content-Length': String(scrape.length + Buffer.byteLength(processText)) });
+    res.write(scrape);
+    res.end(processText);
   });
 
   app.get('/healthz', (_req, res) => {
@@ -54,14 +56,13 @@ export function createApp(ctx: AppContext): Express {
 
   app.get('/', async (_req, res) => {
     const snapshot = await ctx.collector.collect();
-    const config = ctx.config();
     res.type('html').send(
       renderLandingPage({
         nodename: ctx.nodename(),
         version: ctx.version,
         snapshot,
         configStatus: ctx.configStatus(),
-        luns: new Map(config.cluster.luns.map((l) => [l.wwid, { alias: l.alias, usedBy: l.usedBy }])),
+        luns: lunsByWwid(ctx.config()),
       }),
     );
   });

@@ -8,7 +8,7 @@ import { memoryLogger } from '../../src/io/log.js';
 import { NO_FAILURES, samples, series, snapshotFromFixture } from '../support/scrape.js';
 
 function appWith(collect: () => Promise<Snapshot>, config = Config.parse({ node: 'pve1' })) {
-  const collector: Collector = { collect, failures: () => NO_FAILURES, last: () => undefined };
+  const collector: Collector = { collect, failures: () => NO_FAILURES };
   return createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger(), processMetrics: false });
 }
 
@@ -54,7 +54,7 @@ describe('/metrics', () => {
     const snapshot = snapshotFromFixture('iscsi-2paths-one-faulty.json');
     snapshot.maps[0] = { ...snapshot.maps[0]!, name: snapshot.maps[0]!.wwid };
     let config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'before' }] } });
-    const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES, last: () => snapshot };
+    const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES };
     const app = createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1', log: memoryLogger(), processMetrics: false });
     const alias = async () => series((await request(app).get('/metrics')).text, 'multipath_map_info')[0]!.labels.alias;
     expect(await alias()).toBe('before');
@@ -72,7 +72,7 @@ describe('/metrics', () => {
 
 describe('/healthz and /', () => {
   it('the landing page shows the last apply result, its errors and refused removals', async () => {
-    const collector: Collector = { collect: async () => snapshotFromFixture('no-maps.json'), failures: () => NO_FAILURES, last: () => undefined };
+    const collector: Collector = { collect: async () => snapshotFromFixture('no-maps.json'), failures: () => NO_FAILURES };
     const app = createApp({
       collector,
       config: () => Config.parse({}),

@@ -18,7 +18,7 @@ let profile: string;
 beforeAll(async () => {
   const snapshot = snapshotFromFixture('all-six-maps.json');
   snapshot.maps[1] = { ...snapshot.maps[1]!, sizeBytes: 107374182400, holders: 2 };
-  const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES, last: () => snapshot };
+  const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES };
   const config = Config.parse({ cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'san-a', usedBy: 'vmstore' }] } });
   const app = createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger(), processMetrics: false });
   server = app.listen(0, '127.0.0.1');
