@@ -11,11 +11,12 @@ import { mountedMultipathWwids, parseMountinfo, parseSwaps, type BlockDevice } f
 import { MANAGED_MARKER, dropInNames, renderDropIns } from '../core/render-config.js';
 import type { ApplyReport } from '../core/status.js';
 import { readFileOrNull, removeFileDurable, removeStaleTemps, writeFileAtomic } from './atomic-write.js';
+import { clientFor } from './multipathd-client.js';
 
 export interface ApplyDeps {
   /** This node's name; default `config.node`, else the host name. */
   node?: string;
-  /** Sends one command to multipathd and returns its reply; throws when the daemon cannot be reached. */
+  /** Sends one command to multipathd and returns its reply; throws when the daemon cannot be reached. Default: the configured transport (clientFor). */
   multipathdCommand?: (cmd: string) => Promise<string>;
   /** Path of the mountinfo file; default /proc/self/mountinfo. */
   mountinfoPath?: string;
@@ -179,23 +180,6 @@ async function runMultipath(config: Config, flag: '-a' | '-w', wwid: string): Pr
   return said ? `${why}: ${said}` : why;
 }
 
-/** Default multipathd client: `multipathd.command` + the command words, no shell. */
-export function execMultipathdCommand(config: Config): (cmd: string) => Promise<string> {
-  return async (cmd) => {
-    const [file, ...args] = config.multipathd.command;
-    const result = await execa(file!, [...args, ...cmd.split(' ')], {
-      reject: false,
-      timeout: config.multipathd.timeout,
-      stdin: 'ignore',
-    });
-    const out = String(result.stdout ?? '');
-    if (result.exitCode !== 0 || result.timedOut) {
-      throw new Error(firstLine(String(result.stderr ?? '')) || firstLine(out) || `exit ${result.exitCode ?? 'signal'}`);
-    }
-    return out;
-  };
-}
-
 /** One pass: converge, report. Never throws for a failed operation; each failure is one error line. */
 export async function applyOnce(config: Config, configPath: string, deps: ApplyDeps = {}): Promise<ApplyReport> {
   const now = deps.now ?? Date.now;
@@ -276,7 +260,7 @@ export async function applyOnce(config: Config, configPath: string, deps: ApplyD
 
     // 4. Reload the daemon for whatever did converge, even if some operations failed.
     if (changed) {
-      const command = deps.multipathdCommand ?? execMultipathdCommand(config);
+      const command = deps.multipathdCommand ?? ((cmd: string) => clientFor(config).command(cmd));
       let running = false;
       try {
         running = /\bpid\s+\d+/.test(await command('show daemon'));

@@ -29,9 +29,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
     initialConfig: config,
     log: (line) => log.info(line),
     onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeName(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
-    deps: {
-      multipathdCommand: (command) => clientFor(loop.config()).command(command),
-    },
   });
   const stderrLog = (text: string) => log.warn('multipathd stderr', { text });
   const collector = createCollector({
