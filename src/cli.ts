@@ -5,7 +5,7 @@ import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from '
 import { renderMetrics } from './core/metrics.js';
 import type { ConfigStatus } from './core/status.js';
 import { createCollector } from './io/collector.js';
-import { nodeName, readConfigFile } from './io/config-file.js';
+import { nodeName, readConfigOrReport } from './io/config-file.js';
 import { createLogger } from './io/log.js';
 import { clientFor } from './io/multipathd-client.js';
 
@@ -100,11 +100,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   switch (args.command) {
     case 'check-config': {
-      const loaded = await readConfigFile(args.config);
-      if (!loaded.ok) {
-        process.stderr.write(`${loaded.errors.join('\n')}\n`);
-        return 1;
-      }
+      const loaded = await readConfigOrReport(args.config);
+      if (!loaded) return 1;
       process.stdout.write(
         loaded.text === null
           ? `${args.config}: not found; built-in defaults apply (monitor only)\n`
@@ -113,11 +110,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'metrics': {
-      const loaded = await readConfigFile(args.config);
-      if (!loaded.ok) {
-        process.stderr.write(`${loaded.errors.join('\n')}\n`);
-        return 1;
-      }
+      const loaded = await readConfigOrReport(args.config);
+      if (!loaded) return 1;
       const config = loaded.config;
       const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
       const snapshot = await collector.collect();

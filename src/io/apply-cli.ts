@@ -1,7 +1,7 @@
 // `multipath-exporter plan` and `multipath-exporter apply`: the handlers src/cli.ts calls.
 import { formatPlan, planIsEmpty } from '../core/apply-plan.js';
 import { applyOnce, planOnce, type ApplyDeps } from './apply.js';
-import { readConfigFile } from './config-file.js';
+import { readConfigOrReport } from './config-file.js';
 
 export interface CliIo {
   out?: (text: string) => void;
@@ -16,12 +16,8 @@ const stderr = (text: string): void => void process.stderr.write(text);
 async function prepare(configPath: string, io: CliIo) {
   const out = io.out ?? stdout;
   const err = io.err ?? stderr;
-  const read = await readConfigFile(configPath);
-  if (!read.ok) {
-    err(`${read.errors.join('\n')}\n`);
-    return undefined;
-  }
-  return { out, err, config: read.config };
+  const read = await readConfigOrReport(configPath, err);
+  return read && { out, err, config: read.config };
 }
 
 /** Prints what `apply` would change. Exit 0: nothing pending; 2: something pending; 1: config or read error. */

@@ -24,3 +24,14 @@ export async function readConfigFile(path: string): Promise<ReadConfigResult> {
 export function nodeName(config: Config): string {
   return nodeNameOf(config, hostname());
 }
+
+/** Reads the config for a one-shot command, or prints its errors (one per line) and returns undefined. */
+export async function readConfigOrReport(
+  path: string,
+  err: (text: string) => void = (text) => void process.stderr.write(text),
+): Promise<{ config: Config; text: string | null } | undefined> {
+  const read = await readConfigFile(path);
+  if (read.ok) return read;
+  err(`${read.errors.join('\n')}\n`);
+  return undefined;
+}
