@@ -1,13 +1,13 @@
 // Command line: parse and validate arguments, then hand over to the I/O edges.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './core/config.js';
-import { renderMetrics } from './core/metrics.js';
-import type { ConfigStatus } from './core/status.js';
-import { createCollector } from './io/collector.js';
-import { nodeName, readConfigOrReport } from './io/config-file.js';
-import { createLogger } from './io/log.js';
-import { clientFor } from './io/multipathd-client.js';
+import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './common/core/config.js';
+import { renderMetrics } from './scrape/core/metrics.js';
+import type { ConfigStatus } from './common/core/status.js';
+import { createCollector } from './scrape/io/collector.js';
+import { nodeName, readConfigOrReport } from './common/io/config-file.js';
+import { createLogger } from './common/io/log.js';
+import { clientFor } from './scrape/io/multipathd-client.js';
 
 export const VERSION = process.env.MULTIPATH_EXPORTER_VERSION ?? '0.1.0-dev';
 
@@ -120,11 +120,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'plan':
     case 'apply': {
-      const { runApplyCommand, runPlanCommand } = await import('./io/apply-cli.js');
+      const { runApplyCommand, runPlanCommand } = await import('./apply/io/apply-cli.js');
       return args.command === 'plan' ? runPlanCommand(args.config) : runApplyCommand(args.config);
     }
     case 'serve': {
-      const { serve } = await import('./io/serve.js');
+      const { serve } = await import('./serve.js');
       return serve({ configPath: args.config, listen: args.listen, webConfigFile: args.webConfigFile, log, version: VERSION });
     }
   }

@@ -3,7 +3,7 @@
 // and the demo. It never runs anything.
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { frame, readLength, socketAddress } from '../io/multipathd-client.js';
+import { frame, readLength, socketAddress } from '../scrape/io/multipathd-client.js';
 
 export type FakeReply =
   | string

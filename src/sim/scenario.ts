@@ -4,7 +4,7 @@
 // aggregation semantics, shared/seeds/003_*.txt, as the recording rules implement them).
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { Duration, Wwid } from '../core/config.js';
+import { Duration, Wwid } from '../common/core/config.js';
 import type { SimMap, SimPath } from './maps-reply.js';
 
 const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');

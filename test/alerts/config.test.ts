@@ -2,21 +2,20 @@
 // relabelling) and alerts/alertmanager.example.yml (amtool check-config, routing with amtool, and
 // the inhibitions on a real Alertmanager bound to 127.0.0.1). The tools are required: a missing
 // binary fails the tests (scripts/install-deps.sh installs them).
+import { REPO } from '../support/repo.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '../../src/sim/processes.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const amConfig = path.join(root, 'alerts/alertmanager.example.yml');
-const promConfig = path.join(root, 'examples/prometheus.yml');
+const amConfig = path.join(REPO, 'alerts/alertmanager.example.yml');
+const promConfig = path.join(REPO, 'examples/prometheus.yml');
 const PLACEHOLDER = 'http://127.0.0.1:9095/alerts';
 
-const run = (cmd: string, args: string[], cwd = root) => execa(cmd, args, { cwd, reject: false, timeout: 60_000, all: true });
+const run = (cmd: string, args: string[], cwd = REPO) => execa(cmd, args, { cwd, reject: false, timeout: 60_000, all: true });
 
 describe('examples/prometheus.yml', () => {
   it('passes promtool check config, with both rule files', async () => {

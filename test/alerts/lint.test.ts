@@ -1,13 +1,12 @@
 // Style lint of the rule files (the monitoring-mixins guidelines that mixtool enforces, plus this
 // project's own rules): names, severities, annotations, runbook anchors, comments, test coverage.
+import { REPO } from '../support/repo.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const read = (rel: string) => readFileSync(path.join(root, rel), 'utf8');
+const read = (rel: string) => readFileSync(path.join(REPO, rel), 'utf8');
 
 interface Rule {
   alert?: string;
@@ -187,7 +186,7 @@ describe('promtool tests cover every alert', () => {
     alertname: string;
     exp_alerts?: unknown[];
   }
-  const dir = path.join(root, 'test/rules');
+  const dir = path.join(REPO, 'test/rules');
   const cases: AlertTest[] = readdirSync(dir)
     .filter((f) => f.endsWith('.test.yml'))
     .flatMap((f) => (parse(readFileSync(path.join(dir, f), 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }).tests)

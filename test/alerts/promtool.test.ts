@@ -1,15 +1,14 @@
 // Runs the real promtool over the rule files and their unit tests (test/rules/*.test.yml).
 // promtool is required: scripts/install-deps.sh installs it (Debian package `prometheus`); a missing
 // binary fails these tests instead of skipping them.
+import { REPO } from '../support/repo.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const rulesDir = path.join(root, 'test/rules');
+const rulesDir = path.join(REPO, 'test/rules');
 const ruleFiles = ['alerts/multipath.rules.yml', 'alerts/multipath.alerts.yml'];
 const testFiles = readdirSync(rulesDir)
   .filter((f) => f.endsWith('.test.yml'))
@@ -22,12 +21,12 @@ async function promtool(args: string[], cwd: string) {
 
 describe('promtool', () => {
   it('is installed (scripts/install-deps.sh)', async () => {
-    const r = await promtool(['--version'], root);
+    const r = await promtool(['--version'], REPO);
     expect(r.failed, `promtool is missing: run scripts/install-deps.sh\n${r.all ?? r.message}`).toBe(false);
   });
 
   it('check rules: both rule files are clean', async () => {
-    const r = await promtool(['check', 'rules', ...ruleFiles], root);
+    const r = await promtool(['check', 'rules', ...ruleFiles], REPO);
     expect(r.all).not.toMatch(/WARNING|FAILED/);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/SUCCESS: 6 rules found/);
@@ -51,11 +50,11 @@ describe('promtool', () => {
     try {
       mkdirSync(path.join(dir, 'alerts'));
       mkdirSync(path.join(dir, 'test/rules'), { recursive: true });
-      const rules = readFileSync(path.join(root, ruleFiles[0]!), 'utf8');
+      const rules = readFileSync(path.join(REPO, ruleFiles[0]!), 'utf8');
       const mutated = rules.replace('2 * max without (instance) (', '3 * max without (instance) (');
       expect(mutated).not.toBe(rules);
       writeFileSync(path.join(dir, ruleFiles[0]!), mutated);
-      copyFileSync(path.join(root, ruleFiles[1]!), path.join(dir, ruleFiles[1]!));
+      copyFileSync(path.join(REPO, ruleFiles[1]!), path.join(dir, ruleFiles[1]!));
       copyFileSync(path.join(rulesDir, 'matrix.test.yml'), path.join(dir, 'test/rules/matrix.test.yml'));
       const r = await promtool(['test', 'rules', 'matrix.test.yml'], path.join(dir, 'test/rules'));
       expect(r.exitCode).not.toBe(0);

@@ -1,16 +1,15 @@
 // Lint of dashboards/multipath-health.json and its provisioning files, in the spirit of
 // grafana/dashboard-linter and mixtool (test/support/dashboard-lint.ts). Each rule also runs on a
 // mutated copy, so every check is seen to fail.
+import { REPO } from '../support/repo.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { lintDashboard, metricContract } from '../support/dashboard-lint.js';
 import { dashboardPanels, promqlSyntaxErrors, type GrafanaDashboard, type GrafanaPanel } from '../support/dashboard-queries.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const read = (f: string): string => readFileSync(path.join(root, f), 'utf8');
+const read = (f: string): string => readFileSync(path.join(REPO, f), 'utf8');
 const dashboard = (): GrafanaDashboard => JSON.parse(read('dashboards/multipath-health.json')) as GrafanaDashboard;
 const contract = metricContract(read('docs/metrics.md'));
 const lint = (d: GrafanaDashboard): string[] => lintDashboard(d, contract);
@@ -28,7 +27,7 @@ const mutated = (mutate: (d: GrafanaDashboard) => void): string[] => {
 
 describe('dashboard lint', () => {
   it('every shipped dashboard has no lint problems', () => {
-    const files = readdirSync(path.join(root, 'dashboards')).filter((f) => f.endsWith('.json'));
+    const files = readdirSync(path.join(REPO, 'dashboards')).filter((f) => f.endsWith('.json'));
     expect(files).toContain('multipath-health.json');
     for (const f of files) expect({ f, problems: lint(JSON.parse(read(`dashboards/${f}`)) as GrafanaDashboard) }).toEqual({ f, problems: [] });
   });

@@ -4,9 +4,9 @@
 // recording rules (alerts/multipath.rules.yml). No panel may be empty, match no series, or display
 // a label its queries do not return; the matrix, roll-up and fleet panels show the scenario's
 // states. promtool is required (scripts/install-deps.sh); a missing promtool fails these tests.
+import { REPO } from '../support/repo.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   checkDashboardQueries,
@@ -21,9 +21,8 @@ import {
 import { metricContract } from '../support/dashboard-lint.js';
 import { EVAL_TIME, multipathScenario, W1, W2, W3 } from './scenario.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dashboardFile = path.join(root, 'dashboards/multipath-health.json');
-const rulesFile = path.join(root, 'alerts/multipath.rules.yml');
+const dashboardFile = path.join(REPO, 'dashboards/multipath-health.json');
+const rulesFile = path.join(REPO, 'alerts/multipath.rules.yml');
 const load = (): GrafanaDashboard => JSON.parse(readFileSync(dashboardFile, 'utf8')) as GrafanaDashboard;
 
 const ALL = { job: 'multipath', cluster: '.*', node: '.*', wwid: '.*' };
@@ -88,7 +87,7 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
   const dashboard = load();
 
   it('the scenario uses only metrics and labels of docs/metrics.md', () => {
-    const contract = metricContract(readFileSync(path.join(root, 'docs/metrics.md'), 'utf8'));
+    const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
     const bad: string[] = [];
     for (const { series } of multipathScenario({ cluster: 'c1' })) {
       const m = /^(\w+)\{(.*)\}$/.exec(series)!;

@@ -10,11 +10,11 @@
 // resolved. Before recovery every dashboard panel query returns data. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
+import { REPO } from '../support/repo.js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep } from '../../src/sim/processes.js';
@@ -22,8 +22,7 @@ import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix, start
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
 import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const scenario = parseScenario(readFileSync(path.join(root, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
+const scenario = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
 const CLUSTER = 'e2e';
 /** Not asserted either way: its 10m `increase()` window is not shortened, so one fault fires it. */
 const TOLERATED = new Set(['MultipathPathFlapping']);
@@ -80,9 +79,9 @@ const matches = (r: Received, a: ExpectedAlert) =>
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'multipath-e2e-'));
-  cluster = await startCluster({ scenario, root, dir: path.join(dir, 'cluster') });
+  cluster = await startCluster({ scenario, root: REPO, dir: path.join(dir, 'cluster') });
   mon = await startMonitoring({
-    root,
+    root: REPO,
     dir: path.join(dir, 'monitoring'),
     cluster: CLUSTER,
     targets: cluster.nodes.map((n) => ({ node: n.name, address: `127.0.0.1:${n.port}` })),
@@ -129,7 +128,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
 
     if (index === scenario.phases.length - 2) {
       it('every dashboard panel query returns data for the scenario', async () => {
-        const dashboard = JSON.parse(readFileSync(path.join(root, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
+        const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
         const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
         const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl));
         expect(problems).toEqual([]);

@@ -1,6 +1,7 @@
 // The Debian package, end to end: build it with scripts/build-deb.sh, check its contents, then
 // install, run (under Debian 12's own nodejs 18, inside a clean debootstrapped root), upgrade
 // (an edited config is kept), remove and purge it (nothing left behind).
+import { REPO } from '../support/repo.js';
 import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -8,10 +9,9 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, makePki, type TestPki } from '../io/web-server.certs.js';
+import { freePort, makePki, type TestPki } from '../support/certs.js';
 import { freshRoot, listTree, runInRoot, inRoot } from './clean-root.js';
 
-const REPO = join(import.meta.dirname, '../..');
 let out: string;
 let debV1: string;
 let debV2: string;

@@ -1,6 +1,7 @@
 // docs/install.md, followed: every block marked `<!-- file: NAME -->` is extracted and checked by
 // the tool that would consume it (the exporter's own validators, openssl + a TLS/basic-auth
 // request, promtool with the real rules, amtool, systemd-analyze verify).
+import { REPO } from '../support/repo.js';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,10 @@ import bcrypt from 'bcryptjs';
 import { execa } from 'execa';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatConfigError, parseConfigText } from '../../src/core/config-text.js';
-import { parseWebConfigText } from '../../src/core/web-config.js';
-import { startWebServer } from '../../src/io/web-server.js';
+import { formatConfigError, parseConfigText } from '../../src/common/core/config-text.js';
+import { parseWebConfigText } from '../../src/web/core/web-config.js';
+import { startWebServer } from '../../src/web/io/web-server.js';
 
-const REPO = join(import.meta.dirname, '../..');
 let blocks: Map<string, string>;
 let dir: string;
 

@@ -1,13 +1,13 @@
 // The systemd unit and its apply-mode drop-in: the directives the issue asks for, and
 // `systemd-analyze security --offline` scores that must match what docs/install.md records, with
 // every remaining exposure justified there.
+import { REPO } from '../support/repo.js';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const REPO = join(import.meta.dirname, '../..');
 const UNIT = join(REPO, 'packaging/systemd/multipath-exporter.service');
 const DROPIN = join(REPO, 'packaging/systemd/apply-mode.conf');
 

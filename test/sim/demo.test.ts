@@ -1,14 +1,12 @@
 // The README's demo command: `scripts/demo.sh --once` starts the simulated cluster, Prometheus and
 // Alertmanager, prints the settled matrix of the default scenario's first phase and exits 0 with
 // nothing left running; plus the pure frame renderer.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO } from '../support/repo.js';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { renderFrame } from '../../src/sim/demo.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
@@ -58,7 +56,7 @@ describe('renderFrame', () => {
 describe('scripts/demo.sh --once', () => {
   it('prints the settled matrix of the default scenario and stops everything', async () => {
     const started = Date.now();
-    const res = await execa('bash', ['scripts/demo.sh', '--once'], { cwd: root, reject: false, all: true, timeout: 150_000, env: { NO_COLOR: '1' } });
+    const res = await execa('bash', ['scripts/demo.sh', '--once'], { cwd: REPO, reject: false, all: true, timeout: 150_000, env: { NO_COLOR: '1' } });
     const out = res.all ?? '';
     expect(res.exitCode, out).toBe(0);
     expect(out).toMatch(/LUN\s+WWID\s+node1\s+node2\s+node3\s+node4\s+│ cluster/);

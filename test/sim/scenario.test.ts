@@ -1,11 +1,11 @@
 // The scenario file schema and its pure state / expectation functions (src/sim/scenario.ts).
+import { REPO } from '../support/repo.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Config } from '../../src/core/config.js';
+import { Config } from '../../src/common/core/config.js';
 import { mapsReply } from '../../src/sim/maps-reply.js';
-import { parseMapsReply } from '../../src/core/parse-multipathd.js';
+import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
 import {
   applyEvent,
   expectedAlerts,
@@ -19,7 +19,6 @@ import {
   stateAfterPhase,
 } from '../../src/sim/scenario.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const W1 = '3600a098038314c6f6b5d4f2d41434b31';
 const W2 = '36001405e3f1c2a4b5d6e7f8091a2b3c4';
@@ -41,7 +40,7 @@ phases:
 
 describe('scenario file', () => {
   it('parses the default scenario', () => {
-    const s = parseScenario(readFileSync(path.join(root, 'scenarios/default.yml'), 'utf8'));
+    const s = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'));
     expect(s.nodes).toHaveLength(4);
     expect(s.luns.map((l) => l.alias)).toEqual(['vmstore', 'backup', 'scratch']);
     expect(s.phases.map((p) => p.name)).toEqual(['optimal', 'path-fails', 'lun-lost', 'exporter-stopped', 'daemon-down', 'lun-failed', 'recovery']);

@@ -1,11 +1,11 @@
 // The documented transforms of the shipped rule files, Alertmanager example and scrape config for
 // the simulation (src/sim/transform-rules.ts), on the shipped files themselves; the results pass
 // promtool / amtool (required: scripts/install-deps.sh; missing tools fail these tests).
+import { REPO } from '../support/repo.js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +18,7 @@ import {
   shortenDuration,
 } from '../../src/sim/transform-rules.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shipped = (rel: string) => readFileSync(path.join(root, rel), 'utf8');
+const shipped = (rel: string) => readFileSync(path.join(REPO, rel), 'utf8');
 type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: unknown; annotations?: unknown };
 const rules = (text: string): Rule[] => (parse(text) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { REPO } from './repo.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+export const FIXTURES = `${REPO}/fixtures/`;
 
 /** A recorded multipathd reply from fixtures/multipathd/. */
 export function multipathdFixture(name: string): string {

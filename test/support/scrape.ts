@@ -1,8 +1,8 @@
-import { Config } from '../../src/core/config.js';
-import { buildRegistry, type ScrapeInput } from '../../src/core/metrics.js';
-import { parseMapsReply } from '../../src/core/parse-multipathd.js';
-import type { GoodSnapshot } from '../../src/core/snapshot.js';
-import type { CollectionFailure } from '../../src/core/states.js';
+import { Config } from '../../src/common/core/config.js';
+import { buildRegistry, type ScrapeInput } from '../../src/scrape/core/metrics.js';
+import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
+import type { GoodSnapshot } from '../../src/scrape/core/snapshot.js';
+import type { CollectionFailure } from '../../src/scrape/core/states.js';
 import { multipathdFixture } from './fixtures.js';
 
 export const NO_FAILURES: Record<CollectionFailure, number> = { daemon_down: 0, timeout: 0, fail: 0, bad_output: 0, too_large: 0, permission: 0 };

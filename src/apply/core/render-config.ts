@@ -1,0 +1,102 @@
+// Config -> the three multipath.conf drop-ins this tool owns (pure). Separate files because
+// multipath-tools merges sections differently within a file and across files (research §3.1): the
+// managed `defaults`, the generated `multipaths` block and the admin overrides verbatim. The file
+// names sort so that the overrides come last and win over the baseline.
+import { byWwid, type Config } from '../../common/core/config.js';
+import { DEFAULTS_KNOB_NAMES, LUN_KNOB_NAMES, MANAGED_DEFAULTS } from '../../common/core/multipath-knobs.js';
+import { normaliseOverrides } from '../../common/core/overrides-guard.js';
+
+/** One drop-in: `content === null` means the file must not exist. */
+export interface DropIn {
+  /** Base name inside `apply.confDir`. */
+  fileName: string;
+  content: string | null;
+}
+
+/** First line of every drop-in we write; also how we recognise our own files. */
+export const MANAGED_MARKER = '# Managed by multipath-exporter';
+
+export function dropInNames(prefix: string): { defaults: string; multipaths: string; overrides: string } {
+  return {
+    defaults: `${prefix}-10-defaults.conf`,
+    multipaths: `${prefix}-20-multipaths.conf`,
+    overrides: `${prefix}-90-overrides.conf`,
+  };
+}
+
+/**
+ * A multipath.conf value: always one double-quoted string with embedded `"` doubled (the research's
+ * renderer rule), so `#`, `!`, braces and spaces can never leak out of the value.
+ */
+export function quoteValue(value: string): string {
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+function header(configPath: string, what: string): string {
+  // The config path goes into a comment: keep it on one line.
+  const path = configPath.replace(/[\r\n]/g, ' ');
+  return `${MANAGED_MARKER} - do not edit by hand.\n# Edit ${what} in ${path} instead; every node renders the same file.\n`;
+}
+
+function renderKnobs(knobs: Record<string, string>, names: readonly string[], indent: string): string {
+  let out = '';
+  for (const key of [...names].sort()) {
+    const value = knobs[key];
+    if (value !== undefined) out += `${indent}${key} ${quoteValue(value)}\n`;
+  }
+  return out;
+}
+
+/** The managed baseline with the config's `cluster.defaults` on top. */
+export function effectiveDefaults(config: Config): Record<string, string> {
+  const out: Record<string, string> = { ...MANAGED_DEFAULTS };
+  for (const [key, value] of Object.entries(config.cluster.defaults)) {
+    if (value !== undefined) out[key] = String(value);
+  }
+  return out;
+}
+
+/** The per-LUN knobs of a LUN (alias included), without our metadata (wwid, nodes, paths, usedBy). */
+export function lunKnobs(lun: Config['cluster']['luns'][number]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of LUN_KNOB_NAMES) {
+    const value = (lun as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = String(value);
+  }
+  return out;
+}
+
+export function renderDefaults(config: Config, configPath: string): string {
+  return `${header(configPath, 'cluster.defaults')}\ndefaults {\n${renderKnobs(effectiveDefaults(config), DEFAULTS_KNOB_NAMES, '\t')}}\n`;
+}
+
+/** The `multipaths` block, WWID-sorted; `null` when no LUN sets an alias or a knob. */
+export function renderMultipaths(config: Config, configPath: string): string | null {
+  const luns = [...config.cluster.luns]
+    .map((lun) => ({ wwid: lun.wwid, knobs: lunKnobs(lun) }))
+    .filter((l) => Object.keys(l.knobs).length > 0)
+    .sort(byWwid);
+  if (luns.length === 0) return null;
+  let out = `${header(configPath, 'the aliases and per-LUN knobs (cluster.luns)')}\nmultipaths {\n`;
+  for (const lun of luns) {
+    out += `\tmultipath {\n\t\twwid ${quoteValue(lun.wwid)}\n${renderKnobs(lun.knobs, LUN_KNOB_NAMES, '\t\t')}\t}\n`;
+  }
+  return `${out}}\n`;
+}
+
+/** The admin overrides verbatim (trailing whitespace trimmed); `null` when there are none. */
+export function renderOverrides(config: Config, configPath: string): string | null {
+  const text = normaliseOverrides(config.cluster.overrides);
+  if (text === '') return null;
+  return `${header(configPath, 'the overrides (cluster.overrides)')}\n${text}`;
+}
+
+/** The three drop-ins in file-name order. */
+export function renderDropIns(config: Config, configPath: string): DropIn[] {
+  const names = dropInNames(config.apply.filePrefix);
+  return [
+    { fileName: names.defaults, content: renderDefaults(config, configPath) },
+    { fileName: names.multipaths, content: renderMultipaths(config, configPath) },
+    { fileName: names.overrides, content: renderOverrides(config, configPath) },
+  ];
+}

@@ -1,0 +1,102 @@
+// Collects one snapshot from multipathd per scrape. Single-flight: concurrent scrapes share the
+// collection in flight, so 50 simultaneous scrapes cause one multipathd request.
+import { enrichMaps, sameFacts, type SysfsFacts } from '../core/enrich.js';
+import type { MapModel, ParsedMaps, ReplyResult } from '../core/parse-multipathd.js';
+import { parseDaemonReply, parseMapsReply } from '../core/parse-multipathd.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { CollectionFailure } from '../core/states.js';
+import type { Logger } from '../../common/io/log.js';
+import { MultipathdError, type MultipathdClient } from './multipathd-client.js';
+import { readSysfsFacts } from './sysfs.js';
+
+export interface Collector {
+  collect(): Promise<Snapshot>;
+  /** Failed collections since start, per reason (cumulative counters). */
+  failures(): Readonly<Record<CollectionFailure, number>>;
+}
+
+export function createCollector(opts: {
+  client: () => MultipathdClient;
+  sysfsRoot: () => string;
+  log: Logger;
+  now?: () => number;
+}): Collector {
+  const now = opts.now ?? Date.now;
+  const failures: Record<CollectionFailure, number> = {
+    daemon_down: 0,
+    timeout: 0,
+    fail: 0,
+    bad_output: 0,
+    too_large: 0,
+    permission: 0,
+  };
+  let inFlight: Promise<Snapshot> | undefined;
+  let lastLoggedReason: string | undefined;
+  // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
+  // next. Reusing the last parse (and enrichment) then skips most of a big scrape's work; any
+  // change in the reply or in sysfs recomputes. Returning the same maps array also lets the HTTP
+  // layer reuse its rendered map section.
+  let lastReply: { text: string; parsed: ReplyResult<ParsedMaps> } | undefined;
+  let lastEnriched: { parsed: MapModel[]; facts: SysfsFacts; maps: MapModel[] } | undefined;
+
+  const parseMapsOnce = (text: string): ReplyResult<ParsedMaps> => {
+    if (lastReply?.text !== text) lastReply = { text, parsed: parseMapsReply(text) };
+    return lastReply.parsed;
+  };
+  const enrichOnce = (parsed: MapModel[], facts: SysfsFacts): MapModel[] => {
+    if (!lastEnriched || lastEnriched.parsed !== parsed || !sameFacts(lastEnriched.facts, facts)) {
+      lastEnriched = { parsed, facts, maps: enrichMaps(parsed, facts) };
+    }
+    return lastEnriched.maps;
+  };
+
+  async function collectOnce(): Promise<Snapshot> {
+    const takenAt = now();
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    const client = opts.client();
+    try {
+      const daemonReply = parseDaemonReply(await client.command('show daemon'));
+      if (!daemonReply.ok) throw new MultipathdError(daemonReply.reason, `show daemon: ${daemonReply.message}`);
+      let parsed = parseMapsOnce(await client.command('show maps json'));
+      // A map vanishing mid-command makes the whole `show maps json` answer `fail`: retry once.
+      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsOnce(await client.command('show maps json'));
+      if (!parsed.ok) throw new MultipathdError(parsed.reason, `show maps json: ${parsed.message}`);
+      const facts = await readSysfsFacts(opts.sysfsRoot(), parsed.value.maps);
+      return {
+        ok: true,
+        takenAt,
+        durationSeconds: elapsed(),
+        daemon: daemonReply.value,
+        maps: enrichOnce(parsed.value.maps, facts),
+        skipped: parsed.value.skipped,
+      };
+    } catch (err) {
+      const reason: CollectionFailure = err instanceof MultipathdError ? err.reason : 'bad_output';
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, takenAt, durationSeconds: elapsed(), reason, message: `${message} [via ${client.describe}]` };
+    }
+  }
+
+  return {
+    collect() {
+      if (!inFlight) {
+        inFlight = collectOnce().then((snapshot) => {
+          inFlight = undefined;
+          if (!snapshot.ok) {
+            failures[snapshot.reason]++;
+            // One line per change of outcome, not one per scrape.
+            if (lastLoggedReason !== snapshot.message) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
+            lastLoggedReason = snapshot.message;
+          } else if (lastLoggedReason !== undefined) {
+            opts.log.info('collection recovered', { maps: snapshot.maps.length });
+            lastLoggedReason = undefined;
+          }
+          return snapshot;
+        });
+      }
+      return inFlight;
+    },
+    failures: () => ({ ...failures }),
+  };
+}

@@ -1,0 +1,76 @@
+// The HTTP edge: /metrics (one snapshot -> one fresh registry per scrape), /healthz and the
+// landing page. The app factory does not listen, so tests drive it with supertest.
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from '../../common/core/config.js';
+import { renderLandingPage } from '../core/landing-page.js';
+import { MapSectionCache } from '../../scrape/core/map-section.js';
+import { lunsByWwid, renderMetricsBytes } from '../../scrape/core/metrics.js';
+import type { ConfigStatus } from '../../common/core/status.js';
+import type { Collector } from '../../scrape/io/collector.js';
+import type { Logger } from '../../common/io/log.js';
+
+export interface AppContext {
+  collector: Collector;
+  /** The config in force (it may change on reload). */
+  config: () => Config;
+  configStatus: () => ConfigStatus | undefined;
+  nodename: () => string;
+  version: string;
+  log: Logger;
+  /** Include process_* and nodejs_* metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // An ETag means hashing every response; a 10 MB exposition made that a large share of a scrape.
+  app.set('etag', false);
+  const processRegistry = new Registry();
+  if (ctx.processMetrics !== false) collectDefaultMetrics({ register: processRegistry });
+
+  // The map section is nearly all of a big scrape: re-render only the maps that changed.
+  const mapSections = new MapSectionCache();
+
+  app.get('/metrics', async (_req, res) => {
+    const snapshot = await ctx.collector.collect();
+    const scrape = renderMetricsBytes({
+      snapshot,
+      failures: ctx.collector.failures(),
+      config: ctx.config(),
+      nodename: ctx.nodename(),
+      version: ctx.version,
+      configStatus: ctx.configStatus(),
+    }, (maps, config) => mapSections.render(maps, config));
+    const processText = ctx.processMetrics === false ? '' : `\n${await processRegistry.metrics()}`;
+    // Two writes, not one concatenated buffer: the scrape can be ~10 MB.
+    res.set({ 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE, 'Content-Length': String(scrape.length + Buffer.byteLength(processText)) });
+    res.write(scrape);
+    res.end(processText);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+
+  app.get('/', async (_req, res) => {
+    const snapshot = await ctx.collector.collect();
+    res.type('html').send(
+      renderLandingPage({
+        nodename: ctx.nodename(),
+        version: ctx.version,
+        snapshot,
+        configStatus: ctx.configStatus(),
+        luns: lunsByWwid(ctx.config()),
+      }),
+    );
+  });
+
+  // No stack traces to clients; one log line instead.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    ctx.log.error('request failed', { error: err instanceof Error ? err.message : String(err) });
+    res.status(500).type('text/plain').send('internal error\n');
+  });
+  return app;
+}

@@ -1,0 +1,98 @@
+import { REPO } from '../../support/repo.js';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/common/core/config-text.js';
+import { dropInNames, quoteValue, renderDropIns } from '../../../src/apply/core/render-config.js';
+
+const FIXTURES = join(REPO, 'fixtures/config');
+const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
+const SCENARIOS = ['minimal', 'full', 'luns-without-knobs', 'vendor-knobs'];
+
+export function loadScenario(name: string) {
+  const file = join(FIXTURES, name, 'config.yml');
+  const result = parseConfigText(readFileSync(file, 'utf8'), file);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+describe('golden drop-ins', () => {
+  it('every scenario directory is covered', () => {
+    const dirs = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(dirs.sort()).toEqual([...SCENARIOS].sort());
+  });
+
+  for (const scenario of SCENARIOS) {
+    it(scenario, () => {
+      const dropIns = renderDropIns(loadScenario(scenario), CONFIG_PATH);
+      const dir = join(FIXTURES, scenario, 'expected');
+      if (process.env.UPDATE_GOLDEN === '1') {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        for (const d of dropIns) if (d.content !== null) writeFileSync(join(dir, d.fileName), d.content);
+      }
+      expect(dropIns.map((d) => d.fileName)).toEqual(Object.values(dropInNames('multipath-exporter')));
+      for (const d of dropIns) {
+        const path = join(dir, d.fileName);
+        const expected = existsSync(path) ? readFileSync(path, 'utf8') : null;
+        expect(d.content, `${scenario}/${d.fileName}`).toEqual(expected);
+      }
+    });
+  }
+});
+
+describe('rendering rules', () => {
+  it('file names sort baseline < multipaths < overrides, so the overrides win', () => {
+    const names = Object.values(dropInNames('x'));
+    expect([...names].sort()).toEqual([names[0], names[1], names[2]]);
+  });
+
+  it('applies the managed baseline where the config leaves a knob unset, and lets the config win', () => {
+    const [defaults] = renderDropIns(loadScenario('minimal'), CONFIG_PATH);
+    expect(defaults!.content).toContain('\tfind_multipaths "strict"\n');
+    expect(defaults!.content).toContain('\tuser_friendly_names "no"\n');
+    expect(defaults!.content).toContain('\tpolling_interval "5"\n');
+    const [full] = renderDropIns(loadScenario('full'), CONFIG_PATH);
+    expect(full!.content).toContain('\tpolling_interval "10"\n');
+    expect(full!.content).not.toContain('polling_interval "5"');
+  });
+
+  it('names the config file to edit in a managed-by header', () => {
+    for (const d of renderDropIns(loadScenario('full'), '/srv/cfg/exporter.yml')) {
+      expect(d.content).toMatch(/^# Managed by multipath-exporter - do not edit by hand\.\n# Edit .* in \/srv\/cfg\/exporter\.yml instead/);
+    }
+  });
+
+  it('skips LUNs with nothing to set and sorts by WWID', () => {
+    const [, multipaths] = renderDropIns(loadScenario('full'), CONFIG_PATH);
+    const wwids = [...multipaths!.content!.matchAll(/wwid "([^"]+)"/g)].map((m) => m[1]);
+    expect(wwids).toEqual(['3600140500a1b2c3d4e5f6a7b8c9d0e1f', '3600a098038314c6f6b5d4f2d41434b31']);
+  });
+
+  it('removes the files of empty blocks', () => {
+    const [, multipaths, overrides] = renderDropIns(loadScenario('luns-without-knobs'), CONFIG_PATH);
+    expect(multipaths!.content).toBeNull();
+    expect(overrides!.content).toBeNull();
+  });
+
+  it('keeps the overrides verbatim but trims trailing whitespace', () => {
+    const [, , overrides] = renderDropIns(loadScenario('full'), CONFIG_PATH);
+    expect(overrides!.content).toContain('blacklist {\n  devnode "^nvme"\n}\n');
+    expect(overrides!.content).toContain('hardware_handler "1 alua"');
+    expect(overrides!.content).not.toMatch(/[ \t]+\n/);
+  });
+
+  it('double-quotes every value and doubles embedded quotes', () => {
+    expect(quoteValue('service-time 0')).toBe('"service-time 0"');
+    expect(quoteValue('a"b#c')).toBe('"a""b#c"');
+    for (const d of renderDropIns(loadScenario('vendor-knobs'), CONFIG_PATH)) {
+      for (const line of (d.content ?? '').split('\n')) {
+        if (/^\t+[a-z_]+ /.test(line) && !line.endsWith('{')) expect(line, line).toMatch(/^\t+[a-z_]+ "[^"]*"$/);
+      }
+    }
+  });
+
+  it('is deterministic: equal config gives equal bytes', () => {
+    expect(renderDropIns(loadScenario('full'), CONFIG_PATH)).toEqual(renderDropIns(loadScenario('full'), CONFIG_PATH));
+  });
+});

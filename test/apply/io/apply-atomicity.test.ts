@@ -1,0 +1,80 @@
+// A process killed (SIGKILL) at random points mid-apply leaves every drop-in either old or new,
+// never half-written; the next pass cleans up the temp files it left.
+import { REPO } from '../../support/repo.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/common/core/config-text.js';
+import { renderDropIns } from '../../../src/apply/core/render-config.js';
+import { applyOnce } from '../../../src/apply/io/apply.js';
+import { bigConfigYaml } from '../../support/big-config.js';
+import { makeRoot } from '../../support/apply-root.js';
+
+const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
+const root = makeRoot();
+const CHILD = join(REPO, 'node_modules/.cache/multipath-exporter-test/apply-child.mjs');
+afterAll(() => root.cleanup());
+beforeAll(async () => {
+  // Bundle the child (packages stay external and resolve from node_modules) so it starts in ~0.2 s.
+  await build({ entryPoints: [join(REPO, 'test/support/apply-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: CHILD, logLevel: 'error' });
+  for (const v of ['A', 'B'] as const) writeFileSync(join(root.dir, `config-${v}.json`), JSON.stringify(config(v)));
+});
+
+function config(variant: 'A' | 'B') {
+  const r = parseConfigText(bigConfigYaml(variant, { confDir: root.confDir, stateDir: root.stateDir, wwidsFile: root.wwidsFile }), 'big.yml');
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+function runAndKill(delayMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, join(root.dir, 'config-A.json'), join(root.dir, 'config-B.json')], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('ready')) setTimeout(() => child.kill('SIGKILL'), delayMs);
+    });
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`))));
+  });
+}
+
+describe('atomicity under SIGKILL', () => {
+  it('every drop-in is always entirely old or entirely new', async () => {
+    const a = renderDropIns(config('A'), CONFIG_PATH);
+    const b = renderDropIns(config('B'), CONFIG_PATH);
+    for (let i = 0; i < 3; i++) expect(a[i]!.content).not.toBe(b[i]!.content);
+    expect(a[2]!.content!.length).toBeGreaterThan(2_000_000);
+
+    let killedMidWrite = 0;
+    const outcomes = new Set<string>();
+    // At least 8 kills, and go on (up to 40) until two of them landed while a temp file was being written.
+    for (let round = 0; round < 40 && (round < 8 || killedMidWrite < 2); round++) {
+      await runAndKill(Math.floor(Math.random() * 300));
+      const names = readdirSync(root.confDir);
+      if (names.some((n) => n.includes('.tmp-'))) killedMidWrite++;
+      // multipath reads only *.conf: exactly our three, each entirely A or entirely B
+      expect(names.filter((n) => n.endsWith('.conf')).sort()).toEqual(a.map((d) => d.fileName));
+      for (let i = 0; i < 3; i++) {
+        const text = readFileSync(join(root.confDir, a[i]!.fileName), 'utf8');
+        const which = text === a[i]!.content ? 'A' : text === b[i]!.content ? 'B' : `torn(${text.length})`;
+        expect(which, `${a[i]!.fileName} after kill ${round}`).toMatch(/^[AB]$/);
+        outcomes.add(`${i}${which}`);
+      }
+    }
+    // the kills really landed while writing
+    expect(killedMidWrite).toBeGreaterThanOrEqual(2);
+    expect(outcomes.size).toBeGreaterThan(3);
+
+    // the next pass removes the dead writer's temp files and converges
+    const report = await applyOnce(config('A'), CONFIG_PATH, { multipathdCommand: async () => 'x', protectedWwids: async () => new Map() });
+    expect(report.success).toBe(true);
+    expect(readdirSync(root.confDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    for (const d of a) expect(readFileSync(join(root.confDir, d.fileName), 'utf8')).toBe(d.content);
+    expect(existsSync(root.stateDir)).toBe(false); // no WWID was ever ours
+  });
+});

@@ -1,0 +1,144 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { clusterDigest } from '../../../src/common/core/config.js';
+import type { ApplyReport } from '../../../src/common/core/status.js';
+import { createApplyLoop, type ApplyLoop } from '../../../src/apply/io/apply-loop.js';
+import { fakeMultipathd, makeRoot, type TestRoot } from '../../support/apply-root.js';
+
+const A = '3600a098038314c6f6b5d4f2d41434b31';
+const B = '3600140500a1b2c3d4e5f6a7b8c9d0e1f';
+
+let root: TestRoot;
+let loop: ApplyLoop | undefined;
+let configPath: string;
+const logs: string[] = [];
+beforeEach(() => {
+  root = makeRoot();
+  configPath = join(root.dir, 'config.yml');
+  logs.length = 0;
+});
+afterEach(() => {
+  loop?.stop();
+  loop = undefined;
+  root.cleanup();
+});
+
+function yaml(cluster: string, apply: Record<string, unknown> = {}): string {
+  const a = { enabled: true, confDir: root.confDir, wwidsFile: root.wwidsFile, stateDir: root.stateDir, multipath: [root.multipath], ...apply };
+  return `node: pve1\napply: ${JSON.stringify(a)}\n${cluster}`;
+}
+
+function start() {
+  const mpd = fakeMultipathd();
+  const reports: ApplyReport[] = [];
+  loop = createApplyLoop({
+    configPath,
+    deps: { multipathdCommand: mpd.command, mountinfoPath: root.mountinfo, swapsPath: root.swaps },
+    onReport: (r) => reports.push(r),
+    log: (l) => logs.push(l),
+    debounceMs: 50,
+  });
+  return { mpd, reports };
+}
+
+describe('apply loop', () => {
+  it('applies at start and exposes the status', async () => {
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }]\n`));
+    const { reports } = start();
+    await loop!.start();
+    expect(reports).toHaveLength(1);
+    expect(root.wwids()).toEqual([A]);
+    const status = loop!.status();
+    expect(status).toMatchObject({ path: configPath, valid: true, errors: [], applyEnabled: true, digest: clusterDigest(loop!.config().cluster) });
+    expect(status.lastApply?.success).toBe(true);
+    expect(status.lastChangeAt).toBe(status.lastApply?.finishedAt);
+  });
+
+  it('re-applies when the config file changes (fs.watch on its directory)', async () => {
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }]\n`));
+    const { reports } = start();
+    await loop!.start();
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }, { wwid: ${B} }]\n`));
+    // The wwids file changes mid-pass, before the pass reports: wait for both.
+    await vi.waitFor(
+      () => {
+        expect(root.wwids().sort()).toEqual([A, B].sort());
+        expect(reports.length).toBeGreaterThanOrEqual(2);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
+  it('re-checks periodically (apply.recheckInterval) even without a file event', async () => {
+    writeFileSync(configPath, yaml('cluster: {}\n', { recheckInterval: '200ms' }));
+    const { reports } = start();
+    await loop!.start();
+    await vi.waitFor(() => expect(reports.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 50 });
+  });
+
+  it('an invalid config is not applied: the last good one stays in force and the error is reported', async () => {
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A}, alias: a }]\n`));
+    start();
+    await loop!.start();
+    const digest = loop!.status().digest;
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A}, alias: a }, { wwid: ${B}, alias: a }]\n`));
+    await loop!.trigger();
+    const status = loop!.status();
+    expect(status.valid).toBe(false);
+    expect(status.errors[0]).toMatch(/config\.yml: line \d+: cluster\.luns\[1\]\.alias: alias "a" is also used by luns\[0\]/);
+    expect(status.digest).toBe(digest);
+    expect(status.lastApply?.success).toBe(true);
+    expect(root.wwids()).toEqual([A]);
+    expect(logs.some((l) => l.includes('keeping the last good config'))).toBe(true);
+    // fixed again: valid, applied
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A}, alias: a }, { wwid: ${B}, alias: b }]\n`));
+    await loop!.trigger();
+    expect(loop!.status()).toMatchObject({ valid: true, errors: [] });
+    expect(root.wwids().sort()).toEqual([A, B].sort());
+  });
+
+  it('apply.enabled: false writes nothing but still re-reads the config', async () => {
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }]\n`, { enabled: false }));
+    const { reports, mpd } = start();
+    await loop!.start();
+    expect(reports).toEqual([]);
+    expect(root.calls()).toEqual([]);
+    expect(root.wwidsText()).toBe('');
+    expect(mpd.commands).toEqual([]);
+    expect(loop!.status()).toMatchObject({ applyEnabled: false, valid: true });
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${B} }]\n`, { enabled: false }));
+    await loop!.trigger();
+    expect(loop!.config().cluster.luns[0]!.wwid).toBe(B);
+    expect(root.calls()).toEqual([]);
+  });
+
+  it('a missing config file means the built-in defaults (monitor only)', async () => {
+    start();
+    await loop!.start();
+    expect(loop!.status()).toMatchObject({ valid: true, applyEnabled: false });
+    expect(root.calls()).toEqual([]);
+  });
+
+  it('concurrent triggers share passes: never two at once', async () => {
+    writeFileSync(configPath, yaml('cluster: {}\n'));
+    let active = 0;
+    let maxActive = 0;
+    let passes = 0;
+    loop = createApplyLoop({
+      configPath,
+      log: () => {},
+      apply: async () => {
+        active++;
+        passes++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 30));
+        active--;
+        return { finishedAt: Date.now(), success: true, errors: [], changes: [], changed: false, reloadSuccess: true, refused: [] };
+      },
+    });
+    await Promise.all(Array.from({ length: 20 }, () => loop!.trigger()));
+    expect(maxActive).toBe(1);
+    expect(passes).toBe(2);
+  });
+});

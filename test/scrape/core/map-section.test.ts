@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { Config } from '../../../src/common/core/config.js';
+import { MapSectionCache } from '../../../src/scrape/core/map-section.js';
+import { buildRegistry, renderMapSectionBytes, renderMetricsBytes } from '../../../src/scrape/core/metrics.js';
+import { type MapModel, parseMapsReply } from '../../../src/scrape/core/parse-multipathd.js';
+import { generatedMaps, mapsReply } from '../../../src/sim/maps-reply.js';
+import { NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
+
+function generated(count: number): MapModel[] {
+  const parsed = parseMapsReply(mapsReply(generatedMaps(count, 4)));
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value.maps;
+}
+
+describe('MapSectionCache', () => {
+  const config = Config.parse({ cluster: { luns: [{ wwid: '36001405000000000000000000000003', alias: 'three', usedBy: 'vmstore' }] } });
+
+  it('renders exactly the one-piece map section, re-rendering only the maps that changed', () => {
+    const cache = new MapSectionCache();
+    const check = (maps: MapModel[], cfg: Config, rendered: number) => {
+      expect(cache.render(maps, cfg).toString('utf8')).toBe(renderMapSectionBytes(maps, cfg).toString('utf8'));
+      expect(cache.rendered).toBe(rendered);
+    };
+    let maps = generated(20);
+    check(maps, config, 20);
+    check(maps, config, 0); // same array: nothing at all
+    check([...maps], config, 0); // equal content, new array: every map reused
+    maps = maps.map((m, i) => (i === 7 ? { ...m, counters: { ...m.counters, pathFaults: 5 } } : m));
+    check(maps, config, 1);
+    maps = maps.map((m, i) => (i === 2 ? { ...m, health: 'degraded' as const, pathsActive: 3 } : m));
+    check(maps, config, 1);
+    check(maps.filter((_, i) => i !== 5), config, 0); // a map vanished
+    check([...maps.slice(0, 5), ...generated(25).slice(20)], config, 5); // new maps appear (WWID order)
+    const renamed = Config.parse({ cluster: { luns: [{ wwid: '36001405000000000000000000000003', alias: 'renamed', usedBy: 'vmstore' }] } });
+    check(maps, config, 15); // maps 5..19 come back: dropped entries are not kept
+    check(maps, renamed, 1); // only the LUN whose config entry changed
+    check(maps, Config.parse({ ...renamed, listen: ':1', perPathMetrics: false }), 20);
+    check([], config, 0);
+  });
+
+  it('is a drop-in for the full exposition: byte-identical to prom-client', async () => {
+    const cache = new MapSectionCache();
+    const snapshot = snapshotFromFixture('all-six-maps.json');
+    const input = { snapshot, failures: NO_FAILURES, config, nodename: 'pve1', version: '1' };
+    cache.render(snapshot.maps, config);
+    const changed = { ...snapshot, maps: snapshot.maps.map((m, i) => (i === 1 ? { ...m, pathsUsable: 9 } : m)) };
+    const text = renderMetricsBytes({ ...input, snapshot: changed }, (maps, cfg) => cache.render(maps, cfg)).toString('utf8');
+    expect(cache.rendered).toBe(1);
+    expect(text).toBe(await buildRegistry({ ...input, snapshot: changed }).metrics());
+  });
+});

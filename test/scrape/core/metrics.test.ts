@@ -1,0 +1,146 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { Config } from '../../../src/common/core/config.js';
+import { CHECKER_STATES } from '../../../src/scrape/core/states.js';
+import { FIXTURES } from '../../support/fixtures.js';
+import { exposition, samples, series, snapshotFromFixture } from '../../support/scrape.js';
+
+const CLUSTER = Config.parse({
+  node: 'pve1',
+  cluster: {
+    nodes: ['pve1', 'pve2', 'pve3'],
+    luns: [
+      { wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'san-a-lun0', paths: 2, usedBy: 'vmstore' },
+      { wwid: '3600a098038314c6f6b5d4f2d41434b31', nodes: ['pve2', 'pve3'], paths: 4 },
+      { wwid: '36001405ffffffffffffffffffffffff0', usedBy: 'backup' },
+    ],
+  },
+});
+const STATUS = { path: '/etc/multipath-exporter/config.yml', valid: true, errors: [], digest: 'abcdef0123456789', applyEnabled: false };
+
+describe('golden exposition', () => {
+  // fixture in, exact text out: regenerate with UPDATE_GOLDEN=1 and review the diff.
+  it.each([
+    ['all-six-maps.json', 'all-six-maps.prom'],
+    ['iscsi-2paths-one-faulty.json', 'iscsi-2paths-one-faulty.prom'],
+  ])('%s renders exactly %s', async (fixture, golden) => {
+    const text = await exposition({
+      snapshot: snapshotFromFixture(fixture),
+      config: CLUSTER,
+      configStatus: STATUS,
+      failures: { daemon_down: 2, timeout: 1, fail: 0, bad_output: 0, too_large: 0, permission: 0 },
+    });
+    const path = `${FIXTURES}exposition/${golden}`;
+    if (process.env.UPDATE_GOLDEN) writeFileSync(path, text);
+    expect(text).toBe(readFileSync(path, 'utf8'));
+  });
+
+  it('passes promtool check metrics (real promtool)', async () => {
+    const text = readFileSync(`${FIXTURES}exposition/all-six-maps.prom`, 'utf8');
+    const result = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
+    expect(result.stderr + result.stdout).toBe('');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('promtool check metrics does flag a bad name (the check is live)', async () => {
+    const result = await execa('promtool', ['check', 'metrics'], { input: '# HELP x_ms bad\n# TYPE x_ms gauge\nx_ms 1\n', reject: false });
+    expect(result.exitCode).not.toBe(0);
+  });
+});
+
+describe('metric contract', () => {
+  it('exports paths_total from the groups and the active count separately', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('no-active-paths-queueing.json') });
+    for (const { labels, value } of series(text, 'multipath_map_paths')) {
+      const usable = samples(text).get(`multipath_map_paths_usable{wwid="${labels.wwid}"}`);
+      expect(value).toBeGreaterThan(usable!);
+    }
+  });
+
+  it('emits every state of each state set with exactly one at 1', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('all-six-maps.json') });
+    const check = (metric: string, key: (l: Record<string, string>) => string, size: number) => {
+      const groups = new Map<string, number[]>();
+      for (const s of series(text, metric)) groups.set(key(s.labels), [...(groups.get(key(s.labels)) ?? []), s.value]);
+      expect(groups.size).toBeGreaterThan(0);
+      for (const values of groups.values()) {
+        expect(values).toHaveLength(size);
+        expect(values.filter((v) => v === 1)).toHaveLength(1);
+      }
+    };
+    check('multipath_map_state', (l) => l.wwid!, 3);
+    check('multipath_path_checker_state', (l) => `${l.wwid}/${l.dev}`, CHECKER_STATES.length);
+    check('multipath_path_device_state', (l) => `${l.wwid}/${l.dev}`, 3);
+    check('multipath_path_group_state', (l) => `${l.wwid}/${l.group}`, 4);
+    check('multipath_collection_error', () => 'x', 7);
+  });
+
+  it('marks expected LUNs per node, with or without a map, and the configured path count', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('iscsi-2paths-one-faulty.json'), config: CLUSTER });
+    const s = samples(text);
+    expect(s.get('multipath_map_expected{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(1);
+    expect(s.get('multipath_map_expected{wwid="3600a098038314c6f6b5d4f2d41434b31"}')).toBe(0); // only pve2, pve3
+    expect(s.get('multipath_map_expected{wwid="36001405ffffffffffffffffffffffff0"}')).toBe(1); // no map here: still emitted
+    expect(s.get('multipath_map_paths_expected{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(2);
+    expect(s.has('multipath_map_paths_expected{wwid="3600a098038314c6f6b5d4f2d41434b31"}')).toBe(false); // not expected here
+    expect(s.get('multipath_lun_info{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1",alias="san-a-lun0",used_by="vmstore"}')).toBe(1);
+  });
+
+  it('on a failed collection emits up 0, the reason and the config series, but no map or path series', async () => {
+    const text = await exposition({
+      snapshot: { ok: false, takenAt: 0, durationSeconds: 5, reason: 'timeout', message: 'hung' },
+      config: CLUSTER,
+    });
+    const s = samples(text);
+    expect(s.get('multipath_up')).toBe(0);
+    expect(s.get('multipath_collection_error{reason="timeout"}')).toBe(1);
+    expect(s.get('multipath_map_expected{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(1);
+    const names = [...s.keys()].map((k) => k.split('{')[0]);
+    expect(names.filter((n) => /^multipath_(map|path)_/.test(n!) && !/^multipath_map_(paths_)?expected$/.test(n!))).toEqual([]);
+  });
+
+  it('drops per-path series when perPathMetrics is false', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('all-six-maps.json'), config: Config.parse({ perPathMetrics: false }) });
+    expect(text).not.toMatch(/^multipath_path_(active|checker_state|device_state|priority|marginal|info)\{/m);
+    expect(text).toMatch(/^multipath_path_group_state\{/m);
+    expect(text).toMatch(/^multipath_map_paths_active\{/m);
+  });
+
+  it('exports sysfs size and holders, and the alias in use or configured', async () => {
+    const snapshot = snapshotFromFixture('iscsi-2paths-one-faulty.json');
+    snapshot.maps[0] = { ...snapshot.maps[0]!, sizeBytes: 34359738368, holders: 1, name: snapshot.maps[0]!.wwid };
+    const text = await exposition({ snapshot, config: CLUSTER });
+    const s = samples(text);
+    expect(s.get('multipath_map_size_bytes{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(34359738368);
+    expect(s.get('multipath_map_holders{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(1);
+    expect(series(text, 'multipath_map_info')[0]!.labels).toMatchObject({ alias: 'san-a-lun0', used_by: 'vmstore', name: '36001405a3f9c2e7d1b84c0e9d2f6a7b1' });
+  });
+
+  it('reports whether this node is in cluster.nodes', async () => {
+    const inside = samples(await exposition({ snapshot: snapshotFromFixture('no-maps.json'), config: CLUSTER, configStatus: STATUS }));
+    const outside = samples(await exposition({ snapshot: snapshotFromFixture('no-maps.json'), config: CLUSTER, configStatus: STATUS, nodename: 'pve9' }));
+    expect(inside.get('multipath_config_node_in_cluster')).toBe(1);
+    expect(outside.get('multipath_config_node_in_cluster')).toBe(0);
+    expect(outside.get('multipath_exporter_info{version="1.2.3",nodename="pve9"}')).toBe(1);
+  });
+
+  it('reports the last apply pass when apply is enabled', async () => {
+    const text = await exposition({
+      snapshot: snapshotFromFixture('no-maps.json'),
+      configStatus: {
+        ...STATUS,
+        applyEnabled: true,
+        lastChangeAt: 1_700_000_000_000,
+        lastApply: { finishedAt: 1_700_000_100_000, success: false, errors: ['adding WWID x failed'], changes: [], changed: false, reloadSuccess: true, refused: ['3600a: not added by this tool', '3600b: carries /'] },
+      },
+    });
+    const s = samples(text);
+    expect(s.get('multipath_config_apply_success')).toBe(0);
+    expect(s.get('multipath_config_apply_errors')).toBe(1);
+    expect(s.get('multipath_config_apply_refused')).toBe(2);
+    expect(s.get('multipath_config_last_apply_timestamp_seconds')).toBe(1_700_000_100);
+    expect(s.get('multipath_config_last_change_timestamp_seconds')).toBe(1_700_000_000);
+    expect(s.get('multipath_config_reload_success')).toBe(1);
+  });
+});

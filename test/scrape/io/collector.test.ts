@@ -1,0 +1,114 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCollector } from '../../../src/scrape/io/collector.js';
+import { memoryLogger } from '../../../src/common/io/log.js';
+import { socketClient } from '../../../src/scrape/io/multipathd-client.js';
+import { type FakeMultipathd, type FakeReply, startFakeMultipathd } from '../../../src/sim/fake-multipathd.js';
+import { multipathdFixture } from '../../support/fixtures.js';
+
+let fake: FakeMultipathd | undefined;
+let sysfs: string | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+  if (sysfs) await rm(sysfs, { recursive: true, force: true });
+  sysfs = undefined;
+});
+
+async function collectorFor(respond: Parameters<typeof startFakeMultipathd>[0]['respond'], sysfsRoot = '/nonexistent-sysfs') {
+  fake = await startFakeMultipathd({ socket: `@mpe-collector-${process.pid}-${Math.random()}`, respond });
+  const log = memoryLogger();
+  const socket = fake.socket;
+  const collector = createCollector({ client: () => socketClient({ socket, timeoutMs: 400, maxReplyBytes: 32 << 20 }), sysfsRoot: () => sysfsRoot, log });
+  return { collector, log, fake };
+}
+
+const healthy = (reply = multipathdFixture('iscsi-2paths-one-faulty.json')) => (command: string) =>
+  command === 'show daemon' ? 'pid 1842 idle\n' : { reply, delayMs: 50 };
+
+describe('collector', () => {
+  it('shares one in-flight collection between 50 simultaneous scrapes', async () => {
+    const { collector, fake } = await collectorFor(healthy());
+    const snapshots = await Promise.all(Array.from({ length: 50 }, () => collector.collect()));
+    expect(fake.commands.filter((c) => c === 'show maps json')).toHaveLength(1);
+    expect(new Set(snapshots).size).toBe(1);
+    expect(snapshots[0]).toMatchObject({ ok: true, daemon: { pid: 1842, state: 'idle' } });
+    // The next scrape after completion collects afresh.
+    await collector.collect();
+    expect(fake.commands.filter((c) => c === 'show maps json')).toHaveLength(2);
+  });
+
+  it('retries once when show maps json answers fail (a map vanished mid-command)', async () => {
+    let calls = 0;
+    const { collector } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : ++calls === 1 ? 'fail\n' : multipathdFixture('no-maps.json')));
+    await expect(collector.collect()).resolves.toMatchObject({ ok: true, maps: [] });
+    expect(calls).toBe(2);
+  });
+
+  it.each([
+    ['a hung daemon', (): FakeReply => ({ hang: true }), 'timeout'],
+    ['garbage', (): FakeReply => 'Usage: multipathd ...\n', 'bad_output'],
+    ['truncated JSON', (): FakeReply => multipathdFixture('truncated.json'), 'bad_output'],
+    ['fail twice', (): FakeReply => 'fail\n', 'fail'],
+  ] as const)('turns %s into a failed snapshot, counts it and logs it once', async (_name, mapsReply, reason) => {
+    const { collector, log } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : mapsReply()));
+    const first = await collector.collect();
+    await collector.collect();
+    expect(first).toMatchObject({ ok: false, reason });
+    expect(collector.failures()[reason]).toBe(2);
+    expect(log.lines.filter((l) => l.includes('collection failed'))).toHaveLength(1);
+    expect(log.lines[0]).toContain(`reason=${reason}`);
+  });
+
+  it('reports a stopped daemon as daemon_down, then logs the recovery', async () => {
+    const { collector, log, fake } = await collectorFor(healthy());
+    await fake.close();
+    const down = await collector.collect();
+    expect(down).toMatchObject({ ok: false, reason: 'daemon_down' });
+    expect(log.lines.some((l) => l.includes('collection failed'))).toBe(true);
+  });
+
+  it('reuses the parsed maps while the reply is byte-identical, and re-parses on any change', async () => {
+    let reply = multipathdFixture('iscsi-2paths-one-faulty.json');
+    const { collector } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : reply));
+    const first = await collector.collect();
+    const second = await collector.collect();
+    if (!first.ok || !second.ok) throw new Error('collection failed');
+    expect(second.maps).toBe(first.maps);
+    reply = reply.replace('"path_faults" : 3', '"path_faults" : 4');
+    const third = await collector.collect();
+    if (!third.ok) throw new Error('collection failed');
+    expect(third.maps).not.toBe(first.maps);
+    expect(third.maps[0]!.counters.pathFaults).toBe(4);
+  });
+
+  it('recomputes the enrichment when sysfs changes under an identical reply', async () => {
+    sysfs = await mkdtemp(join(tmpdir(), 'mpe-sysfs-'));
+    await mkdir(join(sysfs, 'block/dm-4/holders'), { recursive: true });
+    await writeFile(join(sysfs, 'block/dm-4/size'), '2048\n');
+    const { collector } = await collectorFor(healthy(), sysfs);
+    const before = await collector.collect();
+    await writeFile(join(sysfs, 'block/dm-4/size'), '4096\n');
+    await mkdir(join(sysfs, 'block/dm-4/holders/dm-9'));
+    const after = await collector.collect();
+    if (!before.ok || !after.ok) throw new Error('collection failed');
+    expect(before.maps[0]).toMatchObject({ sizeBytes: 2048 * 512, holders: 0 });
+    expect(after.maps[0]).toMatchObject({ sizeBytes: 4096 * 512, holders: 1 });
+  });
+
+  it('adds sysfs size, holders and per-path transport', async () => {
+    sysfs = await mkdtemp(join(tmpdir(), 'mpe-sysfs-'));
+    await mkdir(join(sysfs, 'block/dm-4/holders/dm-7'), { recursive: true });
+    await writeFile(join(sysfs, 'block/dm-4/size'), '67108864\n');
+    await symlink('../devices/platform/host3/session1/target3:0:0/3:0:0:0/block/sdj', join(sysfs, 'block/sdj'));
+    await symlink('../devices/platform/host4/session2/target4:0:0/4:0:0:0/block/sdk', join(sysfs, 'block/sdk'));
+    const { collector } = await collectorFor(healthy(), sysfs);
+    const snapshot = await collector.collect();
+    if (!snapshot.ok) throw new Error(snapshot.message);
+    const [map] = snapshot.maps;
+    expect(map).toMatchObject({ sizeBytes: 67108864 * 512, holders: 1, transport: 'iscsi' });
+    expect(map!.pathGroups[0]!.paths.map((p) => p.transport)).toEqual(['iscsi', 'iscsi']);
+  });
+});

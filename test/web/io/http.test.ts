@@ -1,0 +1,117 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { Config } from '../../../src/common/core/config.js';
+import type { Snapshot } from '../../../src/scrape/core/snapshot.js';
+import type { Collector } from '../../../src/scrape/io/collector.js';
+import { createApp } from '../../../src/web/io/http.js';
+import { memoryLogger } from '../../../src/common/io/log.js';
+import { NO_FAILURES, samples, series, snapshotFromFixture } from '../../support/scrape.js';
+
+function appWith(collect: () => Promise<Snapshot>, config = Config.parse({ node: 'pve1' })) {
+  const collector: Collector = { collect, failures: () => NO_FAILURES };
+  return createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger(), processMetrics: false });
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('/metrics', () => {
+  it('serves the Prometheus text format with the right content type', async () => {
+    const res = await request(appWith(async () => snapshotFromFixture('all-six-maps.json'))).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(samples(res.text).get('multipath_up')).toBe(1);
+    expect(series(res.text, 'multipath_map_info')).toHaveLength(6);
+  });
+
+  it('answers 200 with multipath_up 0 and no map series when the collection failed', async () => {
+    const config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1' }] } });
+    const res = await request(appWith(async () => ({ ok: false, takenAt: 0, durationSeconds: 5, reason: 'timeout', message: 'no reply' }), config)).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(samples(res.text).get('multipath_up')).toBe(0);
+    expect(samples(res.text).get('multipath_map_expected{wwid="36001405a3f9c2e7d1b84c0e9d2f6a7b1"}')).toBe(1);
+    expect(res.text).not.toMatch(/^multipath_(map_(info|state|paths)|path_)/m);
+  });
+
+  it('never mixes label sets of overlapping scrapes with different snapshots', async () => {
+    // The first scrape's snapshot arrives last: a shared, reset-then-set registry would leak w1's
+    // series into the second response or w2's into the first.
+    const snapshots = [snapshotFromFixture('fc-alua-4paths-2groups.json'), snapshotFromFixture('iscsi-2paths-one-faulty.json')];
+    let call = 0;
+    const app = appWith(async () => {
+      const mine = call++;
+      await delay(mine === 0 ? 150 : 10);
+      return snapshots[mine]!;
+    });
+    const [first, second] = await Promise.all([request(app).get('/metrics'), delay(20).then(() => request(app).get('/metrics'))]);
+    const wwids = (text: string) => new Set(series(text, 'multipath_map_state').map((s) => s.labels.wwid));
+    expect([...wwids(first.text)]).toEqual(['3600a098038314c6f6b5d4f2d41434b31']);
+    expect([...wwids(second.text)]).toEqual(['36001405a3f9c2e7d1b84c0e9d2f6a7b1']);
+    expect(new Set(series(first.text, 'multipath_path_active').map((s) => s.labels.wwid))).toEqual(wwids(first.text));
+    expect(new Set(series(second.text, 'multipath_path_active').map((s) => s.labels.wwid))).toEqual(wwids(second.text));
+  });
+
+  it('re-renders the map section when the config in force changes under the same maps', async () => {
+    const snapshot = snapshotFromFixture('iscsi-2paths-one-faulty.json');
+    snapshot.maps[0] = { ...snapshot.maps[0]!, name: snapshot.maps[0]!.wwid };
+    let config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'before' }] } });
+    const collector: Collector = { collect: async () => snapshot, failures: () => NO_FAILURES };
+    const app = createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1', log: memoryLogger(), processMetrics: false });
+    const alias = async () => series((await request(app).get('/metrics')).text, 'multipath_map_info')[0]!.labels.alias;
+    expect(await alias()).toBe('before');
+    expect(await alias()).toBe('before');
+    config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'after' }] } });
+    expect(await alias()).toBe('after');
+  });
+
+  it('answers a 500 without a stack trace when rendering throws', async () => {
+    const res = await request(appWith(async () => { throw new Error('secret internals'); })).get('/metrics');
+    expect(res.status).toBe(500);
+    expect(res.text).toBe('internal error\n');
+  });
+});
+
+describe('/healthz and /', () => {
+  it('the landing page shows the last apply result, its errors and refused removals', async () => {
+    const collector: Collector = { collect: async () => snapshotFromFixture('no-maps.json'), failures: () => NO_FAILURES };
+    const app = createApp({
+      collector,
+      config: () => Config.parse({}),
+      configStatus: () => ({
+        path: '/etc/multipath-exporter/config.yml',
+        valid: false,
+        errors: ['/etc/multipath-exporter/config.yml: line 4: cluster.luns[1].alias: alias "a" is also used'],
+        digest: '0123456789abcdef',
+        applyEnabled: true,
+        lastApply: { finishedAt: Date.UTC(2026, 10, 21, 12), success: false, errors: ["adding WWID '3600b' failed: exit 1"], changes: [], changed: false, reloadSuccess: true, refused: ['3600c: carries the mounted filesystem /'] },
+      }),
+      nodename: () => 'pve1',
+      version: '1',
+      log: memoryLogger(),
+      processMetrics: false,
+    });
+    const page = (await request(app).get('/')).text;
+    expect(page).toContain('invalid, last good config in force');
+    expect(page).toContain('alias &quot;a&quot; is also used');
+    expect(page).toContain('Last apply 2026-11-21T12:00:00.000Z: <strong>failed</strong>');
+    expect(page).toContain('adding WWID &#39;3600b&#39; failed: exit 1');
+    expect(page).toContain('<li>3600c: carries the mounted filesystem /</li>');
+  });
+
+  it('/healthz answers ok', async () => {
+    const res = await request(appWith(async () => snapshotFromFixture('no-maps.json'))).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('ok\n');
+  });
+
+  it.each([
+    [{ ok: false, takenAt: 0, durationSeconds: 0, reason: 'daemon_down', message: '/sbin/multipathd not found: multipath-tools is not installed' }, /multipath-tools is not installed/],
+    [{ ok: false, takenAt: 0, durationSeconds: 0, reason: 'daemon_down', message: 'multipathd is not running (ECONNREFUSED)' }, /multipathd is not running/],
+    [{ ok: true, takenAt: 0, durationSeconds: 0, maps: [], skipped: 0 }, /has assembled no maps/],
+  ] as const)('the landing page says why it is empty (%#)', async (snapshot, reason) => {
+    const res = await request(appWith(async () => snapshot as Snapshot)).get('/');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toMatch(reason);
+    expect(res.text).toContain('href="/metrics"');
+  });
+});

@@ -1,0 +1,266 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import type { SecureVersion } from 'node:tls';
+import bcrypt from 'bcryptjs';
+import express from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BasicAuth, startWebServer, type WebServer } from '../../../src/web/io/web-server.js';
+import { FIXED_EXPOSITION, makePki, type TestPki } from '../../support/certs.js';
+
+function tinyApp(): express.Express {
+  const app = express();
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(FIXED_EXPOSITION);
+  });
+  return app;
+}
+
+interface Got {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+interface GetOpts {
+  ca?: string;
+  auth?: string;
+  cert?: string;
+  key?: string;
+  maxVersion?: SecureVersion;
+}
+
+/** One request with a fresh connection (no agent), so each one goes through a full TLS handshake. */
+async function get(url: string, o: GetOpts = {}): Promise<Got> {
+  const u = new URL(url);
+  const lib = u.protocol === 'https:' ? https : http;
+  const [ca, cert, key] = await Promise.all([o.ca, o.cert, o.key].map((f) => (f ? readFile(f, 'utf8') : undefined)));
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      u,
+      {
+        agent: false,
+        timeout: 10_000,
+        ...(o.auth ? { auth: o.auth } : {}),
+        ...(u.protocol === 'https:' ? { ca, cert, key, ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}) } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let pki: TestPki;
+const servers: WebServer[] = [];
+let hash: string;
+
+async function serve(webConfig?: string): Promise<WebServer> {
+  let webConfigFile: string | undefined;
+  if (webConfig !== undefined) {
+    webConfigFile = join(pki.dir, `web-${servers.length}.yml`);
+    await writeFile(webConfigFile, webConfig);
+  }
+  const s = await startWebServer(tinyApp(), { host: '127.0.0.1', port: 0, ...(webConfigFile ? { webConfigFile } : {}) });
+  servers.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  pki = await makePki();
+  hash = bcrypt.hashSync('s3cret', 6);
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await pki.cleanup();
+});
+
+describe('startWebServer', () => {
+  it('serves plain HTTP without a web config', async () => {
+    const s = await serve();
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const r = await get(`${s.url}metrics`);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe(FIXED_EXPOSITION);
+  });
+
+  it('HTTPS with basic auth: 401 + WWW-Authenticate without or with wrong credentials, 200 with the right ones', async () => {
+    // Relative file names: resolved against the web config's directory (pki.dir).
+    const s = await serve(`
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+basic_auth_users:
+  prometheus: '${hash}'
+http_server_config:
+  headers:
+    X-Frame-Options: deny
+`);
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const url = `${s.url}metrics`;
+    const none = await get(url, { ca: pki.caCert });
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Basic /);
+    expect(none.body).not.toContain('multipath_up');
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus:wrong' })).status).toBe(401);
+    expect((await get(url, { ca: pki.caCert, auth: 'nobody:s3cret' })).status).toBe(401);
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus' })).status).toBe(401);
+    const good = await get(url, { ca: pki.caCert, auth: 'prometheus:s3cret' });
+    expect(good.status).toBe(200);
+    expect(good.body).toBe(FIXED_EXPOSITION);
+    expect(good.headers['x-frame-options']).toBe('deny');
+    // The certificate is really checked: a client trusting another CA refuses the server.
+    await expect(get(url, { ca: join(pki.dir, 'other-ca.crt'), auth: 'prometheus:s3cret' })).rejects.toThrow();
+    // Plain HTTP on the TLS port gets no metrics.
+    const plain = await get(url.replace('https:', 'http:')).catch(() => undefined);
+    expect(plain?.body ?? '').not.toContain('multipath_up');
+  });
+
+  it('mTLS (RequireAndVerifyClientCert): only clients with a certificate from the client CA get through', async () => {
+    const s = await serve(`
+tls_server_config:
+  cert_file: ${pki.serverCert}
+  key_file: ${pki.serverKey}
+  client_ca_file: ca.crt
+  client_auth_type: RequireAndVerifyClientCert
+`);
+    const url = `${s.url}metrics`;
+    await expect(get(url, { ca: pki.caCert })).rejects.toThrow();
+    await expect(get(url, { ca: pki.caCert, cert: pki.strangerCert, key: pki.strangerKey })).rejects.toThrow();
+    expect((await get(url, { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey })).status).toBe(200);
+  });
+
+  it('VerifyClientCertIfGiven: no certificate is fine, a foreign one is refused; client_allowed_sans is enforced', async () => {
+    const s = await serve(`
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_ca_file: ca.crt
+  client_auth_type: VerifyClientCertIfGiven
+`);
+    const url = `${s.url}metrics`;
+    expect((await get(url, { ca: pki.caCert })).status).toBe(200);
+    expect((await get(url, { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey })).status).toBe(200);
+    await expect(get(url, { ca: pki.caCert, cert: pki.strangerCert, key: pki.strangerKey })).rejects.toThrow();
+
+    const sans = await serve(`
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_ca_file: ca.crt
+  client_auth_type: RequireAndVerifyClientCert
+  client_allowed_sans: [someone-else.example]
+`);
+    await expect(get(`${sans.url}metrics`, { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey })).rejects.toThrow();
+  });
+
+  it('enforces min_version', async () => {
+    const s = await serve(`tls_server_config: { cert_file: server.crt, key_file: server.key, min_version: TLS13 }\n`);
+    await expect(get(`${s.url}metrics`, { ca: pki.caCert, maxVersion: 'TLSv1.2' })).rejects.toThrow();
+    expect((await get(`${s.url}metrics`, { ca: pki.caCert })).status).toBe(200);
+  });
+
+  it('basic auth without TLS still authenticates (exporter-toolkit allows it)', async () => {
+    const s = await serve(`basic_auth_users: { prometheus: '${hash}' }\n`);
+    expect(s.url.startsWith('http://')).toBe(true);
+    expect((await get(`${s.url}metrics`)).status).toBe(401);
+    expect((await get(`${s.url}metrics`, { auth: 'prometheus:s3cret' })).status).toBe(200);
+  });
+
+  it('rate_limit answers 429 beyond the burst', async () => {
+    const s = await serve(`rate_limit: { interval: 1h, burst: 2 }\n`);
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await get(`${s.url}metrics`)).status);
+    expect(codes).toEqual([200, 200, 429, 429]);
+  });
+
+  it('refuses to start with an invalid or unreadable web config, naming the file and the problem', async () => {
+    await expect(serve(`basic_auth_users: { prometheus: plaintext }\n`)).rejects.toThrow(/web-\d+\.yml: line 1: basic_auth_users\.prometheus: must be a bcrypt hash/);
+    await expect(serve(`tls_server_config: { cert_file: missing.crt, key_file: server.key }\n`)).rejects.toThrow(/cannot read certificate .*missing\.crt/);
+    await expect(startWebServer(tinyApp(), { port: 0, host: '127.0.0.1', webConfigFile: join(pki.dir, 'nope.yml') })).rejects.toThrow(/nope\.yml: cannot read web config/);
+  });
+
+  it('rejects a port that is in use', async () => {
+    const s = await serve();
+    await expect(startWebServer(tinyApp(), { host: '127.0.0.1', port: Number(new URL(s.url).port) })).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('reload() picks up a new password and keeps the old settings when the new file is invalid', async () => {
+    const s = await serve(`
+tls_server_config: { cert_file: server.crt, key_file: server.key }
+basic_auth_users: { prometheus: '${hash}' }
+`);
+    const file = join(pki.dir, `web-${servers.length - 1}.yml`);
+    const url = `${s.url}metrics`;
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus:s3cret' })).status).toBe(200);
+    await writeFile(file, `tls_server_config: { cert_file: server.crt, key_file: server.key }\nbasic_auth_users: { prometheus: '${bcrypt.hashSync('n3w', 4)}' }\n`);
+    await s.reload();
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus:s3cret' })).status).toBe(401);
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus:n3w' })).status).toBe(200);
+    await writeFile(file, `basic_auth_users: { prometheus: nope }\n`);
+    await expect(s.reload()).rejects.toThrow(/must be a bcrypt hash/);
+    await writeFile(file, `basic_auth_users: { prometheus: '${hash}' }\n`);
+    await expect(s.reload()).rejects.toThrow(/needs a restart/);
+    expect((await get(url, { ca: pki.caCert, auth: 'prometheus:n3w' })).status).toBe(200);
+    await rm(file);
+  });
+
+  it('close() ends keep-alive connections and frees the port', async () => {
+    const s = await serve();
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      http.get(`${s.url}metrics`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+    const t0 = Date.now();
+    await s.close();
+    servers.splice(servers.indexOf(s), 1);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(s.server.listening).toBe(false);
+    agent.destroy();
+  });
+});
+
+describe('BasicAuth', () => {
+  const header = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
+
+  it('caches successful bcrypt checks briefly, never failures, and forgets after the TTL', async () => {
+    let calls = 0;
+    let now = 1_000_000;
+    const auth = new BasicAuth(
+      { prometheus: hash },
+      { now: () => now, compare: (pw, h) => (calls++, bcrypt.compare(pw, h)) },
+    );
+    expect(await auth.check(header('prometheus', 's3cret'))).toBe(true);
+    expect(await auth.check(header('prometheus', 's3cret'))).toBe(true);
+    expect(calls).toBe(1);
+    expect(await auth.check(header('prometheus', 'bad'))).toBe(false);
+    expect(await auth.check(header('prometheus', 'bad'))).toBe(false);
+    expect(calls).toBe(3);
+    now += 61_000;
+    expect(await auth.check(header('prometheus', 's3cret'))).toBe(true);
+    expect(calls).toBe(4);
+  });
+
+  it('spends a bcrypt comparison on unknown users too (no cheap user enumeration)', async () => {
+    let calls = 0;
+    const auth = new BasicAuth({ prometheus: hash }, { compare: async () => (calls++, true) });
+    expect(await auth.check(header('mallory', 'x'))).toBe(false);
+    expect(calls).toBe(1);
+  });
+
+  it('rejects malformed headers', async () => {
+    const auth = new BasicAuth({ prometheus: hash });
+    for (const h of [undefined, '', 'Bearer abc', 'Basic', 'Basic !!!', `Basic ${Buffer.from('nocolon').toString('base64')}`]) {
+      expect(await auth.check(h)).toBe(false);
+    }
+  });
+});
