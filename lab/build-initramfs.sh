@@ -21,7 +21,7 @@ fi
 [[ -n $KVER ]] || { echo "build-initramfs: no kernel with modules (apt-get install linux-image-amd64)" >&2; exit 1; }
 MODDIR=/lib/modules/$KVER
 
-# Module order matters (insmod has no dependency resolution); shared/lab-facts.md.
+# Module order matters (insmod has no dependency resolution): crc64* before t10-pi and sd_mod, else "unknown symbol".
 MODULES=(scsi_common scsi_mod crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_generic
   crc64-rocksoft t10-pi sd_mod scsi_dh_alua dm-mod dm-multipath dm-round-robin dm-service-time
   dm-queue-length virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs

@@ -1,5 +1,5 @@
 // Builds `show maps json` replies in multipath-tools 0.9.4's exact byte layout (libmultipath/print.c
-// templates, see shared research §1.2) from a compact description. Used by the fake multipathd
+// templates, see fixtures/real/) from a compact description. Used by the fake multipathd
 // (demo, end-to-end, benchmark); unit tests use the recorded fixtures instead.
 
 export interface SimPath {

@@ -1,7 +1,7 @@
 // A simulated cluster over time (docs/demo.md): the scenario file's schema and pure functions that
 // say what every node looks like in a phase (or at a time t), what each node's multipathd answers,
-// each exporter's config, and what Prometheus' matrix, roll-up and alerts must then be (the seed's
-// aggregation semantics, shared/seeds/003_*.txt, as the recording rules implement them).
+// each exporter's config, and what Prometheus' matrix, roll-up and alerts must then be (the
+// matrix semantics of docs/rules.md, as the recording rules implement them).
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { Duration, Wwid } from '../common/core/config.js';
@@ -353,7 +353,7 @@ function mapCode(lun: ScenarioLun, m: SimMapState): number {
 
 /**
  * The matrix and roll-up Prometheus' recording rules must compute once phase `index` has settled
- * (the seed's semantics): a reporting node's map state; missing on a reachable node expected to
+ * (docs/rules.md): a reporting node's map state; missing on a reachable node expected to
  * carry the LUN but without the map (also when its multipathd is down); unknown for a node whose
  * exporter is down (or that cannot report) for LUNs it carried or was expected to carry in the
  * look-back window (the whole scenario, far shorter than the rules' 1h); roll-up: worst known cell.

@@ -4,7 +4,7 @@
 // example, to a webhook that is this test. The shipped files go through the documented transform
 // only (src/sim/transform-rules.ts: `for:` divided by 30, short route timers).
 //
-// Per phase: the matrix and roll-up read back from Prometheus equal the seed's semantics
+// Per phase: the matrix and roll-up read back from Prometheus equal the matrix semantics of docs/rules.md
 // (expectedMatrix), the expected alerts reach the webhook with the right labels and route, the
 // inhibited ones do not (while firing in Prometheus), and after recovery every notified alert is
 // resolved. Before recovery every dashboard panel query returns data. Requires
@@ -97,7 +97,7 @@ afterAll(async () => {
 
 describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
   scenario.phases.forEach((phase, index) => {
-    it(`phase ${index + 1} ${phase.name}: matrix, roll-up and alerts as the seed's semantics say`, async () => {
+    it(`phase ${index + 1} ${phase.name}: matrix, roll-up and alerts as docs/rules.md says`, async () => {
       if (!cluster || !mon) throw new Error('setup failed');
       const m = mon;
       phaseStartedAt[index] = Date.now();

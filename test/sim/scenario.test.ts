@@ -109,7 +109,7 @@ describe('state over time', () => {
   });
 });
 
-describe('expected matrix (the seed semantics)', () => {
+describe('expected matrix (docs/rules.md)', () => {
   const s = parseScenario(`
 nodes: [a, b, c]
 luns:

@@ -1,5 +1,5 @@
 // Config -> the three multipath.conf drop-ins this tool owns (pure). Separate files because
-// multipath-tools merges sections differently within a file and across files (research §3.1): the
+// multipath-tools merges sections differently within a file and across files (docs/config.md, "Managed baseline"): the
 // managed `defaults`, the generated `multipaths` block and the admin overrides verbatim. The file
 // names sort so that the overrides come last and win over the baseline.
 import { byWwid, type Config } from '../../common/core/config.js';
@@ -25,7 +25,7 @@ export function dropInNames(prefix: string): { defaults: string; multipaths: str
 }
 
 /**
- * A multipath.conf value: always one double-quoted string with embedded `"` doubled (the research's
+ * A multipath.conf value: always one double-quoted string with embedded `"` doubled (multipath-tools'
  * renderer rule), so `#`, `!`, braces and spaces can never leak out of the value.
  */
 export function quoteValue(value: string): string {

@@ -1,6 +1,6 @@
 // One apply pass: render the drop-ins, bring conf.d and the WWID allow-list in line with the
 // config, reload multipathd when something changed. Each operation is isolated: one failure is
-// reported and retried next pass, the others still converge (seed `regenerate`).
+// reported and retried next pass, the others still converge (docs/config.md, "What a pass does").
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Guard for the admin's free-form override text (seed `check_overrides`): it is written verbatim into
+// Guard for the admin's free-form override text: it is written verbatim into
 // a drop-in on every node, so a stray brace or a `multipaths` block would break or fight the managed
 // config cluster-wide. This is a guard, not a full parser: multipath -t remains the real check.
 
@@ -70,7 +70,7 @@ export function checkOverrides(text: string): OverrideProblem[] {
   return problems;
 }
 
-/** The overrides as written: trailing whitespace trimmed per line and at the end (seed `write_overrides`). */
+/** The overrides as written: trailing whitespace trimmed per line and at the end. */
 export function normaliseOverrides(text: string): string {
   const trimmed = text
     .split('\n')

@@ -109,7 +109,7 @@ export function present(value: string | undefined): string | undefined {
   return PLACEHOLDERS.has(trimmed) ? undefined : trimmed;
 }
 
-/** Seed `derive_health`: optimal when every path is dm-active, failed when none (or no paths). */
+/** Map health: optimal when every path is dm-active, failed when none (or no paths). */
 export function deriveHealth(pathsActive: number, pathsTotal: number): MapHealth {
   if (pathsTotal === 0 || pathsActive === 0) return 'failed';
   return pathsActive === pathsTotal ? 'optimal' : 'degraded';
@@ -175,7 +175,7 @@ function parsePath(raw: PathData, group: number): PathModel {
     hostAdapter: present(raw.host_adapter),
     lunHex: present(raw.lun_hex),
     marginal: raw.marginal_st?.trim() === 'marginal',
-    // A real target WWPN means Fibre Channel; `[undef]` is printed for iSCSI/SAS (seed rule).
+    // A real target WWPN means Fibre Channel; `[undef]` is printed for iSCSI/SAS.
     transport: targetWwpn && /^0x[0-9a-f]+$/i.test(targetWwpn) ? 'fc' : undefined,
   };
 }

@@ -43,7 +43,7 @@ describe('parseMapsReply on 0.9.4 replies', () => {
     }
   });
 
-  it('parses every map of the six-map reply with the seed health rule', () => {
+  it('parses every map of the six-map reply with the map health rule', () => {
     const all = maps('all-six-maps.json');
     expect(all.map((m) => [m.name, m.health])).toEqual([
       ['3600a098038314c6f6b5d4f2d41434b31', 'optimal'],
