@@ -69,3 +69,19 @@ export function dumpedMultipaths(stdout: string): Map<string, Record<string, str
   }
   return out;
 }
+
+/**
+ * Words that, written after `prefix` on one line, put each of `segments` at the start of a new
+ * `limit`-byte chunk (how multipath-tools cuts a line too long for its buffer): each chunk is
+ * filled up with one padding word. ASCII only. Returns the words joined by single spaces.
+ */
+export function paddedToChunks(prefix: string, segments: string[], limit = 1023): string {
+  let text = prefix;
+  for (const [i, segment] of segments.entries()) {
+    const room = limit - (text.length % limit);
+    const pad = i === 0 ? room - 1 : room - 2; // a space after the pad word, and before it unless first
+    if (pad < 1) throw new Error(`no room for a padding word before ${JSON.stringify(segment)}`);
+    text += `${i === 0 ? '' : ' '}${'x'.repeat(pad)} ${segment}`;
+  }
+  return text.slice(prefix.length);
+}

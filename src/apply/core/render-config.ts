@@ -3,7 +3,7 @@
 // managed `defaults`, the generated `multipaths` block and the admin overrides verbatim. The file
 // names sort so that the overrides come last and win over the baseline.
 import { byWwid, type Config } from '../../common/core/config.js';
-import { DEFAULTS_KNOB_NAMES, LUN_KNOB_NAMES, MANAGED_DEFAULTS } from '../../common/core/multipath-knobs.js';
+import { DEFAULTS_KNOB_NAMES, KNOB_INDENT, LUN_KNOB_NAMES, MANAGED_DEFAULTS, knobLine, lineTooLong } from '../../common/core/multipath-knobs.js';
 import { normaliseOverrides } from '../../common/core/overrides-guard.js';
 
 /** One drop-in: `content === null` means the file must not exist. */
@@ -24,17 +24,14 @@ export function dropInNames(prefix: string): { defaults: string; multipaths: str
   };
 }
 
-/**
- * A multipath.conf value: always one double-quoted string with embedded `"` doubled (multipath-tools'
- * renderer rule), so `#`, `!`, braces and spaces can never leak out of the value.
- */
-export function quoteValue(value: string): string {
-  return `"${value.replace(/"/g, '""')}"`;
-}
+/** The most of the config path the header's comment line shows: 4-byte UTF-8 and all, it fits the line limit. */
+const HEADER_PATH_CHARS = 200;
 
 function header(configPath: string, what: string): string {
-  // The config path goes into a comment: keep it on one line.
-  const path = configPath.replace(/[\r\n]/g, ' ');
+  // The config path goes into a comment: keep it on one line, and short enough for the line limit
+  // even in 4-byte UTF-8 (a path is shortened from the left).
+  const oneLine = configPath.replace(/[\r\n]/g, ' ');
+  const path = oneLine.length > HEADER_PATH_CHARS ? `...${oneLine.slice(-HEADER_PATH_CHARS)}` : oneLine;
   return `${MANAGED_MARKER} - do not edit by hand.\n# Edit ${what} in ${path} instead; every node renders the same file.\n`;
 }
 
@@ -42,7 +39,7 @@ function renderKnobs(knobs: Record<string, string>, names: readonly string[], in
   let out = '';
   for (const key of [...names].sort()) {
     const value = knobs[key];
-    if (value !== undefined) out += `${indent}${key} ${quoteValue(value)}\n`;
+    if (value !== undefined) out += `${knobLine(indent, key, value)}\n`;
   }
   return out;
 }
@@ -67,7 +64,7 @@ export function lunKnobs(lun: Config['cluster']['luns'][number]): Record<string,
 }
 
 export function renderDefaults(config: Config, configPath: string): string {
-  return `${header(configPath, 'cluster.defaults')}\ndefaults {\n${renderKnobs(effectiveDefaults(config), DEFAULTS_KNOB_NAMES, '\t')}}\n`;
+  return `${header(configPath, 'cluster.defaults')}\ndefaults {\n${renderKnobs(effectiveDefaults(config), DEFAULTS_KNOB_NAMES, KNOB_INDENT.defaults)}}\n`;
 }
 
 /** The `multipaths` block, WWID-sorted; `null` when no LUN sets an alias or a knob. */
@@ -79,7 +76,7 @@ export function renderMultipaths(config: Config, configPath: string): string | n
   if (luns.length === 0) return null;
   let out = `${header(configPath, 'the aliases and per-LUN knobs (cluster.luns)')}\nmultipaths {\n`;
   for (const lun of luns) {
-    out += `\tmultipath {\n\t\twwid ${quoteValue(lun.wwid)}\n${renderKnobs(lun.knobs, LUN_KNOB_NAMES, '\t\t')}\t}\n`;
+    out += `\tmultipath {\n${knobLine(KNOB_INDENT.multipath, 'wwid', lun.wwid)}\n${renderKnobs(lun.knobs, LUN_KNOB_NAMES, KNOB_INDENT.multipath)}\t}\n`;
   }
   return `${out}}\n`;
 }
@@ -91,6 +88,18 @@ export function renderOverrides(config: Config, configPath: string): string | nu
   return `${header(configPath, 'the overrides (cluster.overrides)')}\n${text}`;
 }
 
+/**
+ * The last line of defence behind validation: throws when a line of a drop-in would not fit
+ * multipath-tools' line buffer, so such a file is never written.
+ */
+export function assertLinesFit(dropIn: DropIn): DropIn {
+  (dropIn.content ?? '').split('\n').forEach((line, i) => {
+    const why = lineTooLong(line);
+    if (why) throw new Error(`refusing to render ${dropIn.fileName}: line ${i + 1} ${why}`);
+  });
+  return dropIn;
+}
+
 /** The three drop-ins in file-name order. */
 export function renderDropIns(config: Config, configPath: string): DropIn[] {
   const names = dropInNames(config.apply.filePrefix);
@@ -98,5 +107,5 @@ export function renderDropIns(config: Config, configPath: string): DropIn[] {
     { fileName: names.defaults, content: renderDefaults(config, configPath) },
     { fileName: names.multipaths, content: renderMultipaths(config, configPath) },
     { fileName: names.overrides, content: renderOverrides(config, configPath) },
-  ];
+  ].map(assertLinesFit);
 }

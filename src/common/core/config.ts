@@ -2,7 +2,7 @@
 // node of a cluster: `cluster` is the shared part, everything else may default per node.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DefaultsKnobs, lunOnlyKnobShape, sharedKnobShape } from './multipath-knobs.js';
+import { DEFAULTS_KNOB_NAMES, DefaultsKnobs, KNOB_INDENT, LUN_KNOB_NAMES, lunOnlyKnobShape, oversizedKnobs, sharedKnobShape } from './multipath-knobs.js';
 import { checkOverrides } from './overrides-guard.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/multipath-exporter/config.yml';
@@ -22,10 +22,14 @@ export const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => 
   return ms;
 });
 
-/** multipathd's WWID (map uuid): NAA/EUI strings; no whitespace, slashes or quotes. */
+/**
+ * multipathd's WWID (map uuid): NAA/EUI strings; no whitespace, slashes or quotes. At most 127
+ * characters: multipath-tools keeps WWIDs in WWID_SIZE (128) bytes with the terminating NUL
+ * (libmultipath/structs.h), and `multipath -a` fails for a longer one (wwids.c, write_out_wwid).
+ */
 export const Wwid = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a WWID as multipathd prints it (letters, digits, ".", "_", ":", "-"; at most 128)');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,126}$/, 'must be a WWID as multipathd prints it (letters, digits, ".", "_", ":", "-"; at most 127)');
 
 /** Orders anything keyed by WWID (maps, LUNs) by it, so every rendering is deterministic. */
 export function byWwid(a: { wwid: string }, b: { wwid: string }): number {
@@ -87,6 +91,15 @@ export const Cluster = z
           });
         }
         byAlias.set(lun.alias, i);
+      }
+    });
+    // Every knob line must fit multipath-tools' line buffer (MAX_CONF_LINE_BYTES).
+    for (const { key, message } of oversizedKnobs(cluster.defaults, DEFAULTS_KNOB_NAMES, KNOB_INDENT.defaults)) {
+      ctx.addIssue({ code: 'custom', path: ['defaults', key], message });
+    }
+    cluster.luns.forEach((lun, i) => {
+      for (const { key, message } of oversizedKnobs(lun, LUN_KNOB_NAMES, KNOB_INDENT.multipath)) {
+        ctx.addIssue({ code: 'custom', path: ['luns', i, key], message: `LUN ${lun.wwid}: ${message}` });
       }
     });
     for (const problem of checkOverrides(cluster.overrides)) {

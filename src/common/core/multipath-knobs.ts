@@ -161,3 +161,49 @@ export const MANAGED_DEFAULTS: Readonly<Record<string, string>> = {
 /** Names of the per-LUN multipath.conf knobs (everything in a LUN entry that is not our metadata). */
 export const LUN_KNOB_NAMES = [...Object.keys(sharedKnobShape), ...Object.keys(lunOnlyKnobShape)] as const;
 export const DEFAULTS_KNOB_NAMES = [...Object.keys(sharedKnobShape), ...Object.keys(defaultsOnlyKnobShape)] as const;
+
+/**
+ * multipath-tools 0.9.4 reads its config files with `fgets` into a buffer of MAXBUF (1024) bytes
+ * (libmpathutil/parser.h, read_line in parser.c): a line longer than 1023 bytes is cut there and
+ * the rest is parsed as a line of its own, quotes and sections included. So every line we write
+ * must fit, or a valid-looking value could close its section and open another.
+ */
+export const MAX_CONF_LINE_BYTES = 1023;
+
+/** Indent of a knob line in the managed `defaults` section and in a `multipaths { multipath { } }` entry. */
+export const KNOB_INDENT = { defaults: '\t', multipath: '\t\t' } as const;
+
+/**
+ * A multipath.conf value: always one double-quoted string with embedded `"` doubled (multipath-tools'
+ * renderer rule), so `#`, `!`, braces and spaces can never leak out of the value.
+ */
+export function quoteValue(value: string): string {
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+/** One knob line as the drop-ins carry it (without the newline). */
+export function knobLine(indent: string, key: string, value: string): string {
+  return `${indent}${key} ${quoteValue(value)}`;
+}
+
+const utf8 = new TextEncoder();
+
+/** Why multipath-tools would not read `line` whole, or undefined when it fits. */
+export function lineTooLong(line: string): string | undefined {
+  const bytes = utf8.encode(line).length;
+  return bytes > MAX_CONF_LINE_BYTES
+    ? `is ${bytes} bytes, over multipath-tools' limit of ${MAX_CONF_LINE_BYTES} bytes per line (it would parse the rest as a line of its own)`
+    : undefined;
+}
+
+/** Problems of knob lines that would not fit, by knob name. */
+export function oversizedKnobs(knobs: Record<string, unknown>, names: readonly string[], indent: string): Array<{ key: string; message: string }> {
+  const out: Array<{ key: string; message: string }> = [];
+  for (const key of names) {
+    const value = knobs[key];
+    if (value === undefined) continue;
+    const why = lineTooLong(knobLine(indent, key, String(value)));
+    if (why) out.push({ key, message: `the rendered line "${key} ..." ${why}` });
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 // Guard for the admin's free-form override text: it is written verbatim into
 // a drop-in on every node, so a stray brace or a `multipaths` block would break or fight the managed
 // config cluster-wide. This is a guard, not a full parser: multipath -t remains the real check.
+import { lineTooLong } from './multipath-knobs.js';
 
 export const OVERRIDE_SECTIONS = ['devices', 'overrides', 'defaults', 'blacklist', 'blacklist_exceptions'] as const;
 
@@ -33,6 +34,13 @@ export function checkOverrides(text: string): OverrideProblem[] {
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
+    // First, and for comments too: multipath-tools would parse the part past its line limit as a
+    // line of its own, out of the quotes and comment this guard sees.
+    const tooLong = lineTooLong(raw.replace(/\s+$/, ''));
+    if (tooLong) {
+      problems.push({ line: lineNo, message: `the line ${tooLong}` });
+      return;
+    }
     const line = withoutQuoted(stripComment(raw)).trim();
     if (line === '') return;
     if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(raw)) {

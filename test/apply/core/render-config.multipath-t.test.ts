@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/common/core/config-text.js';
 import { effectiveDefaults, lunKnobs, renderDropIns } from '../../../src/apply/core/render-config.js';
-import { dumpedKnobs, dumpedMultipaths, dumpedSection, multipathT } from '../../support/multipath-t.js';
+import { checkOverrides } from '../../../src/common/core/overrides-guard.js';
+import { KNOB_INDENT, knobLine, MAX_CONF_LINE_BYTES } from '../../../src/common/core/multipath-knobs.js';
+import { dumpedKnobs, dumpedMultipaths, dumpedSection, multipathT, paddedToChunks } from '../../support/multipath-t.js';
 
 const FIXTURES = join(REPO, 'fixtures/config');
 const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
@@ -119,5 +121,72 @@ describe('multipath -t (multipath-tools 0.9.4) accepts the rendered drop-ins', (
     const result = await multipathT([{ ...defaults!, content: defaults!.content!.replace('polling_interval "5"', 'polling_interval "10s"') }]);
     expect(dumpedKnobs(dumpedSection(result.stdout, 'defaults')).polling_interval).toBe('4294967294');
     expect(parseConfigText('cluster:\n  defaults: { polling_interval: 10s }\n', 'x.yml').ok).toBe(false);
+  });
+});
+
+const VICTIM = '3600a098038314c6f6b5d4f2d41434b31';
+const INJECTED = '36001405eeeeeeeeeeeeeeeeeeeeeeee7';
+
+/** A `features` value of valid-looking words whose line, cut by multipath-tools, closes its sections and blacklists every device. */
+function blacklistEverythingFeatures(): string {
+  const prefix = `${KNOB_INDENT.multipath}features "NN `;
+  const words = paddedToChunks(prefix, ['}', '}', 'blacklist {', 'devnode .*', '}']);
+  const count = words.split(' ').length;
+  expect(String(count)).toHaveLength(2);
+  return `${count} ${words}`;
+}
+
+/** Override text whose long `vendor` line, cut by multipath-tools, opens a `multipaths` section. */
+function multipathsInjectingOverrides(): string {
+  const prefix = '    vendor "';
+  const padded = paddedToChunks(prefix, ['}', '}', 'multipaths {', 'multipath {', `wwid ${INJECTED}`, 'alias evil', '}', '}']);
+  return `devices {\n  device {\n${prefix}${padded}"\n    product "LUN.*"\n  }\n}\n`;
+}
+
+describe("multipath-tools' line limit (1023 bytes): a value cannot escape its line", () => {
+  it('a padded per-LUN features value, written as the renderer writes knobs, blacklists every device in multipath -t', async () => {
+    const line = knobLine(KNOB_INDENT.multipath, 'features', blacklistEverythingFeatures());
+    expect(line.length).toBeGreaterThan(4 * MAX_CONF_LINE_BYTES);
+    const multipaths = `multipaths {\n\tmultipath {\n${knobLine(KNOB_INDENT.multipath, 'wwid', VICTIM)}\n${line}\n\t}\n}\n`;
+    const result = await multipathT([{ fileName: 'multipath-exporter-20-multipaths.conf', content: multipaths }]);
+    expect(dumpedSection(result.stdout, 'blacklist')).toContain('\tdevnode ".*"\n');
+  });
+
+  it('check-config rejects that LUN, naming the LUN, the knob and the limit; the renderer refuses it too', () => {
+    const yamlText = `cluster:\n  luns:\n    - wwid: ${VICTIM}\n      features: "${blacklistEverythingFeatures()}"\n`;
+    const r = parseConfigText(yamlText, 'c.yml');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([
+      expect.objectContaining({
+        path: 'cluster.luns[0].features',
+        line: 4,
+        message: expect.stringMatching(new RegExp(`^LUN ${VICTIM}: the rendered line "features \\.\\.\\." is \\d+ bytes, over multipath-tools' limit of 1023 bytes per line`)),
+      }),
+    ]);
+    // the same value slipped past validation still never reaches a file
+    const config = fromYaml(`cluster:\n  luns: [{ wwid: ${VICTIM}, features: "0" }]\n`);
+    config.cluster.luns[0]!.features = blacklistEverythingFeatures();
+    expect(() => renderDropIns(config, CONFIG_PATH)).toThrow(/refusing to render multipath-exporter-20-multipaths\.conf: line \d+ is \d+ bytes, over multipath-tools' limit of 1023/);
+  });
+
+  it('padded overrides pass the brace guard line by line but inject a multipaths section in multipath -t; the guard now rejects the line', async () => {
+    const overrides = multipathsInjectingOverrides();
+    const result = await multipathT([{ fileName: 'multipath-exporter-90-overrides.conf', content: overrides }]);
+    expect(dumpedMultipaths(result.stdout).get(INJECTED)).toMatchObject({ alias: 'evil' });
+    expect(checkOverrides(overrides)).toEqual([{ line: 3, message: expect.stringMatching(/^the line is \d+ bytes, over multipath-tools' limit of 1023 bytes per line/) }]);
+    const r = parseConfigText(`cluster:\n  overrides: ${JSON.stringify(overrides)}\n`, 'c.yml');
+    expect(!r.ok && r.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([expect.stringMatching(/^cluster\.overrides: override line 3: the line is \d+ bytes/)]);
+  });
+
+  it('the limit is exact: a 1023-byte line is read whole and accepted, a 1024-byte one is cut and rejected', async () => {
+    const features = (lineBytes: number) => `1 ${'q'.repeat(lineBytes - knobLine(KNOB_INDENT.defaults, 'features', '1 ').length)}`;
+    for (const bytes of [1023, 1024]) {
+      const value = features(bytes);
+      expect(knobLine(KNOB_INDENT.defaults, 'features', value)).toHaveLength(bytes);
+      const result = await multipathT([{ fileName: 'x.conf', content: `defaults {\n${knobLine(KNOB_INDENT.defaults, 'features', value)}\n}\n` }]);
+      const accepted = parseConfigText(`cluster:\n  defaults: { features: "${value}" }\n`, 'c.yml').ok;
+      expect({ bytes, diagnostics: result.diagnostics.length > 0, accepted }).toEqual({ bytes, diagnostics: bytes > 1023, accepted: bytes <= 1023 });
+    }
   });
 });

@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/common/core/config-text.js';
-import { dropInNames, quoteValue, renderDropIns } from '../../../src/apply/core/render-config.js';
+import { dropInNames, renderDropIns } from '../../../src/apply/core/render-config.js';
+import { quoteValue } from '../../../src/common/core/multipath-knobs.js';
+import { Config } from '../../../src/common/core/config.js';
 
 const FIXTURES = join(REPO, 'fixtures/config');
 const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
@@ -94,5 +96,15 @@ describe('rendering rules', () => {
 
   it('is deterministic: equal config gives equal bytes', () => {
     expect(renderDropIns(loadScenario('full'), CONFIG_PATH)).toEqual(renderDropIns(loadScenario('full'), CONFIG_PATH));
+  });
+});
+
+describe('renderDropIns: line limit', () => {
+  it('a very long config path is shortened in the header comment, so the header line still fits', () => {
+    const path = `/${'ü/'.repeat(600)}config.yml`;
+    const [defaults] = renderDropIns(Config.parse({}), path);
+    const editLine = defaults!.content!.split('\n')[1]!;
+    expect(editLine).toMatch(/^# Edit cluster\.defaults in \.\.\..*\/config\.yml instead;/);
+    expect(Buffer.byteLength(editLine)).toBeLessThanOrEqual(1023);
   });
 });

@@ -108,3 +108,18 @@ describe('cluster digest', () => {
     expect(clusterDigest(a.cluster)).toMatch(/^[0-9a-f]{16}$/);
   });
 });
+
+describe("multipath-tools' own limits", () => {
+  it('a WWID is at most 127 characters (WWID_SIZE 128 with its NUL; multipath -a fails for more)', () => {
+    const wwid = (n: number) => `3${'6'.repeat(n - 1)}`;
+    expect(parseConfigText(`cluster:\n  luns: [{ wwid: "${wwid(127)}" }]\n`, FILE).ok).toBe(true);
+    expect(errorsOf(`cluster:\n  luns: [{ wwid: "${wwid(128)}" }]\n`)).toEqual([expect.stringMatching(/cluster\.luns\[0\]\.wwid: must be a WWID .*at most 127/)]);
+  });
+
+  it('a cluster.defaults knob whose line would pass 1023 bytes is rejected at its path', () => {
+    const long = `1 ${'w'.repeat(1100)}`;
+    expect(errorsOf(`cluster:\n  defaults:\n    features: "${long}"\n`)).toEqual([
+      expect.stringMatching(/^\/etc\/multipath-exporter\/config\.yml: line 3: cluster\.defaults\.features: the rendered line "features \.\.\." is 1114 bytes, over multipath-tools' limit of 1023 bytes/),
+    ]);
+  });
+});
