@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { fakeMultipathCommand, writeFakeMultipath } from './fake-multipath.js';
 import { type FakeMultipathd, startFakeMultipathd } from './fake-multipathd.js';
 import { mapsReply } from './maps-reply.js';
 import { freePort, type Managed, spawnManaged, waitHttpReady } from './processes.js';
@@ -53,16 +54,6 @@ interface NodeRuntime {
   daemon?: FakeMultipathd;
 }
 
-/** `fake-multipath.sh WWIDS_FILE -a|-w WWID`: adds or removes `/WWID/` as multipath -a / -w do. */
-const FAKE_MULTIPATH = `#!/bin/sh
-f="$1"; flag="$2"; w="$3"
-case "$flag" in
-  -a) grep -qx "/$w/" "$f" 2>/dev/null || printf '/%s/\\n' "$w" >> "$f" ;;
-  -w) if [ -f "$f" ]; then grep -vx "/$w/" "$f" > "$f.tmp"; mv "$f.tmp" "$f"; fi ;;
-  *) echo "fake multipath: unsupported $flag" >&2; exit 1 ;;
-esac
-`;
-
 export async function startCluster(opts: ClusterOptions): Promise<SimCluster> {
   const { scenario } = opts;
   await mkdir(opts.dir, { recursive: true });
@@ -74,7 +65,7 @@ export async function startCluster(opts: ClusterOptions): Promise<SimCluster> {
   }
   // The apply runs this instead of multipath(8): it edits only the node's temporary wwids file.
   const fakeMultipath = path.join(opts.dir, 'fake-multipath.sh');
-  await writeFile(fakeMultipath, FAKE_MULTIPATH);
+  await writeFakeMultipath(fakeMultipath);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const runtimes: NodeRuntime[] = [];
   for (const name of scenario.nodes) {
@@ -84,7 +75,7 @@ export async function startCluster(opts: ClusterOptions): Promise<SimCluster> {
     const nodeDir = path.join(opts.dir, name);
     const wwidsFile = path.join(nodeDir, 'wwids');
     await mkdir(nodeDir, { recursive: true });
-    const apply = { confDir: path.join(nodeDir, 'conf.d'), wwidsFile, stateDir: path.join(nodeDir, 'state'), multipath: ['/bin/sh', fakeMultipath, wwidsFile] };
+    const apply = { confDir: path.join(nodeDir, 'conf.d'), wwidsFile, stateDir: path.join(nodeDir, 'state'), multipath: fakeMultipathCommand(fakeMultipath, wwidsFile) };
     await writeFile(configFile, stringify(exporterConfig(scenario, name, { socket, listen: `127.0.0.1:${port}`, sysfsRoot, apply }), { lineWidth: 0 }));
     runtimes.push({ node: { name, port, url: `http://127.0.0.1:${port}`, socket, configFile } });
   }

@@ -10,7 +10,7 @@ const deps = {
   multipathdCommand: async (): Promise<string> => {
     throw new Error('no daemon');
   },
-  protectedWwids: async () => new Map<string, string>(),
+  mapUsage: async () => ({ ok: true as const, mounted: new Map<string, string>(), held: new Map<string, string>() }),
 };
 let i = 0;
 for (;;) {

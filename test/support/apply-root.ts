@@ -1,36 +1,14 @@
 // A temporary root for apply tests: conf.d, wwids file, state dir, sysfs and mountinfo under one
-// directory, and a recording fake `multipath` that edits the wwids file the way 0.9.4 does
-// (`-a` appends `/wwid/`, `-w` comments the line out as `#wwid/`) and can be told to fail for a WWID.
+// directory, and the simulator's fake `multipath` (it edits the wwids file the way 0.9.4 does),
+// recording its calls and told to fail for listed WWIDs.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/common/core/config-text.js';
 import type { Config } from '../../src/common/core/config.js';
+import { fakeMultipathCommand, fakeMultipathScript, WWIDS_FILE_HEADER } from '../../src/sim/fake-multipath.js';
 
-export const WWIDS_HEADER =
-  '# Multipath wwids, Version : 1.0\n# NOTE: This file is automatically maintained by multipath and multipathd.\n# You should not need to edit this file in normal circumstances.\n#\n# Valid WWIDs:\n';
-
-const FAKE = `#!/bin/bash
-# recording fake multipath (-a/-w WWID only)
-WWIDS='@WWIDS@'; LOG='@LOG@'; FAIL='@FAIL@'
-echo "$*" >> "$LOG"
-flag=$1; wwid=$2
-if [ -f "$FAIL" ] && grep -qxF -- "$wwid" "$FAIL"; then
-  if [ "$flag" = -a ]; then echo "failed adding '$wwid' to wwids file" >&2; else echo "failed removing '$wwid' from wwids file" >&2; fi
-  exit 1
-fi
-case "$flag" in
-  -a)
-    [ -s "$WWIDS" ] || printf '@HEADER@' > "$WWIDS"
-    grep -qxF -- "/$wwid/" "$WWIDS" || echo "/$wwid/" >> "$WWIDS"
-    echo "wwid '$wwid' added" ;;
-  -w)
-    if grep -qxF -- "/$wwid/" "$WWIDS" 2>/dev/null; then
-      sed -i "s|^/$wwid/\\$|#$wwid/|" "$WWIDS"; echo "wwid '$wwid' removed"
-    else echo "wwid '$wwid' not in wwids file"; fi ;;
-  *) echo "fake multipath: unsupported $*" >&2; exit 2 ;;
-esac
-`;
+export const WWIDS_HEADER = WWIDS_FILE_HEADER;
 
 export interface TestRoot {
   dir: string;
@@ -74,13 +52,14 @@ export function makeRoot(): TestRoot {
   mkdirSync(join(dir, 'etc/multipath'), { recursive: true });
   mkdirSync(join(dir, 'bin'));
   mkdirSync(join(dir, 'proc/self'), { recursive: true });
-  mkdirSync(join(r.sysfsRoot, 'class/block'), { recursive: true });
+  mkdirSync(join(r.sysfsRoot, 'block'), { recursive: true });
   writeFileSync(r.mountinfo, '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n');
   writeFileSync(r.swaps, 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
-  writeFileSync(
-    r.multipath,
-    FAKE.replace('@WWIDS@', r.wwidsFile).replace('@LOG@', r.logFile).replace('@FAIL@', r.failFile).replace('@HEADER@', WWIDS_HEADER.replace(/\n/g, '\\n')),
-  );
+  // `multipath` itself is a wrapper, so configs name one executable as they would the real one.
+  const script = join(dir, 'bin/fake-multipath.sh');
+  writeFileSync(script, fakeMultipathScript());
+  const argv = fakeMultipathCommand(script, r.wwidsFile, { log: r.logFile, fail: r.failFile });
+  writeFileSync(r.multipath, `#!/bin/sh\nexec ${argv.map((a) => `'${a}'`).join(' ')} "$@"\n`);
   chmodSync(r.multipath, 0o755);
   return {
     ...r,
@@ -101,7 +80,7 @@ export function makeRoot(): TestRoot {
       return parsed.config;
     },
     blockDevice(name, dev, holders, dmUuid, dmName) {
-      const d = join(r.sysfsRoot, 'class/block', name);
+      const d = join(r.sysfsRoot, 'block', name);
       mkdirSync(join(d, 'holders'), { recursive: true });
       writeFileSync(join(d, 'dev'), `${dev}\n`);
       for (const h of holders) writeFileSync(join(d, 'holders', h), '');

@@ -1,6 +1,8 @@
 // Desired state vs what is on disk -> what one apply pass does (pure). The plan is what `plan`
 // prints and what `apply` executes; every safety rule about the WWID allow-list lives here.
 import { createTwoFilesPatch } from 'diff';
+import { isExpectedOn, type Config } from '../../common/core/config.js';
+import { settleIntent, type StateRead } from './owned-state.js';
 import type { DropIn } from './render-config.js';
 
 export interface FileChange {
@@ -21,13 +23,30 @@ export interface ApplyPlan {
   files: FileChange[];
   /** WWIDs to add with `multipath -a`, sorted. */
   addWwids: string[];
-  /** WWIDs to remove with `multipath -w`, sorted: only ones we own and that carry no mounted fs. */
+  /** WWIDs to remove with `multipath -w`, sorted: only ones we own and that nothing uses. */
   removeWwids: string[];
-  /** Removals not done, with the reason (not ours, or in use). */
+  /** Removals not done, with the reason (not ours, in use, too many at once). */
   refused: RefusedRemoval[];
-  /** The owned set before any operation: the state file plus what `apply.adopt` takes over. */
+  /** The owned set before any operation: the state file, its settled intent, and what `apply.adopt` takes over. */
   owned: string[];
+  /** Active WWIDs of the wwids file before the pass. */
+  present: string[];
+  /** Why no WWID is added or removed this pass (ownership unknown), else undefined. */
+  wwidsBlocked?: string;
+  /** What the settling of an interrupted operation found (see owned-state.ts). */
+  notes: string[];
 }
+
+/** What holds each multipath map, by WWID, or why that could not be found out. */
+export type MapUsage =
+  | {
+      ok: true;
+      /** WWID -> a mounted filesystem or active swap on the map (or on anything stacked on it). */
+      mounted: Map<string, string>;
+      /** WWID -> what holds the map open (sysfs holders: LVM, partitions, dm-crypt). */
+      held: Map<string, string>;
+    }
+  | { ok: false; error: string };
 
 export interface PlanInput {
   desiredFiles: DropIn[];
@@ -35,18 +54,20 @@ export interface PlanInput {
   currentFiles: Record<string, string | null>;
   /** Current wwids file text; `null` when it does not exist. */
   wwidsText: string | null;
-  /** WWIDs this node should have on its allow-list. */
-  desiredWwids: string[];
-  /** WWIDs this tool added earlier (the state file). */
-  ownedWwids: string[];
-  /** `apply.adopt`: pre-existing WWIDs we may take over. */
-  adopt: 'all' | string[];
-  /** WWIDs whose map carries a mounted filesystem, with a description of the mount. */
-  protectedWwids: Map<string, string>;
-  /** Used in diff headers, e.g. the conf.d directory. */
-  confDir?: string;
+  /** The config in force: which LUNs belong here and the apply safety settings. */
+  config: Pick<Config, 'cluster' | 'apply'>;
+  /** This node's name. */
+  node: string;
+  /** The state file as read. */
+  state: StateRead;
+  usage: MapUsage;
   /** Compute unified diffs (default true; an apply pass does not need them). */
   diffs?: boolean;
+}
+
+/** WWIDs this node should have on its allow-list: the LUNs expected here. */
+export function desiredWwids(config: Pick<Config, 'cluster'>, node: string): string[] {
+  return config.cluster.luns.filter((lun) => isExpectedOn(lun, config.cluster, node)).map((lun) => lun.wwid);
 }
 
 /** The active WWIDs of a wwids file: lines `/<wwid>/...`; `#<wwid>/` lines are removed ones. */
@@ -82,9 +103,51 @@ export function unifiedDiff(name: string, oldText: string | null, newText: strin
 }
 
 export function planApply(input: PlanInput): ApplyPlan {
+  const files = planFiles(input);
+  const present = parseWwids(input.wwidsText);
+  const presentSet = new Set(present);
+  if (!input.state.ok) {
+    return { files, addWwids: [], removeWwids: [], refused: [], owned: [], present, wwidsBlocked: input.state.error, notes: [] };
+  }
+  const { adopt, allowRemovingInUse, maxRemovalFraction } = input.config.apply;
+  const settled = settleIntent(input.state.owned, input.state.intent, presentSet);
+  const adopted = adopt === 'all' ? present : adopt.filter((w) => presentSet.has(w));
+  const owned = new Set([...settled.owned, ...adopted]);
+  const desired = new Set(desiredWwids(input.config, input.node));
+  const mayRemoveInUse = new Set(allowRemovingInUse);
+
+  const addWwids = [...desired].filter((w) => !presentSet.has(w)).sort(byText);
+  let removeWwids: string[] = [];
+  const refused: RefusedRemoval[] = [];
+  const usage = input.usage;
+  for (const wwid of present.filter((w) => !desired.has(w)).sort(byText)) {
+    const refuse = (reason: string) => refused.push({ wwid, reason });
+    if (!owned.has(wwid)) {
+      refuse('not added by multipath-exporter (it was there before or added by hand); list it in apply.adopt to let it be removed');
+    } else if (!usage.ok) {
+      refuse(`cannot tell whether its map is in use (${usage.error})`);
+    } else if (usage.mounted.has(wwid)) {
+      refuse(`its map carries a mounted filesystem (${usage.mounted.get(wwid)})`);
+    } else if (usage.held.has(wwid) && !mayRemoveInUse.has(wwid)) {
+      refuse(`its map is in use (${usage.held.get(wwid)}); list it in apply.allowRemovingInUse to remove it anyway`);
+    } else {
+      removeWwids.push(wwid);
+    }
+  }
+  // A truncated or wrong config must not unassemble the SAN in one pass; one WWID at a time may go.
+  if (removeWwids.length > 1 && removeWwids.length > maxRemovalFraction * owned.size) {
+    const reason = `this pass would remove ${removeWwids.length} of the ${owned.size} owned WWIDs, more than apply.maxRemovalFraction (${maxRemovalFraction}) allows; check the config, or raise apply.maxRemovalFraction for this change`;
+    refused.push(...removeWwids.map((wwid) => ({ wwid, reason })));
+    refused.sort((a, b) => byText(a.wwid, b.wwid));
+    removeWwids = [];
+  }
+  return { files, addWwids, removeWwids, refused, owned: [...owned].sort(byText), present, notes: settled.note ? [settled.note] : [] };
+}
+
+function planFiles(input: PlanInput): FileChange[] {
   const files: FileChange[] = [];
   const desiredNames = new Set(input.desiredFiles.map((f) => f.fileName));
-  const prefix = input.confDir ? `${input.confDir.replace(/\/+$/, '')}/` : '';
+  const prefix = `${input.config.apply.confDir.replace(/\/+$/, '')}/`;
   const unifiedDiffIf = (name: string, oldText: string | null, newText: string | null): string =>
     input.diffs === false ? '' : unifiedDiff(name, oldText, newText);
   for (const file of input.desiredFiles) {
@@ -101,30 +164,7 @@ export function planApply(input: PlanInput): ApplyPlan {
     if (desiredNames.has(name) || current === null) continue;
     files.push({ fileName: name, action: 'remove', content: '', diff: unifiedDiffIf(prefix + name, current, null) });
   }
-
-  const current = parseWwids(input.wwidsText);
-  const currentSet = new Set(current);
-  const desired = new Set(input.desiredWwids);
-  const adopted = input.adopt === 'all' ? current : input.adopt.filter((w) => currentSet.has(w));
-  const owned = new Set([...input.ownedWwids, ...adopted]);
-
-  const addWwids = [...desired].filter((w) => !currentSet.has(w)).sort(byText);
-  const removeWwids: string[] = [];
-  const refused: RefusedRemoval[] = [];
-  for (const wwid of [...currentSet].filter((w) => !desired.has(w)).sort(byText)) {
-    const mount = input.protectedWwids.get(wwid);
-    if (!owned.has(wwid)) {
-      refused.push({
-        wwid,
-        reason: 'not added by multipath-exporter (it was there before or added by hand); list it in apply.adopt to let it be removed',
-      });
-    } else if (mount !== undefined) {
-      refused.push({ wwid, reason: `its map carries a mounted filesystem (${mount})` });
-    } else {
-      removeWwids.push(wwid);
-    }
-  }
-  return { files, addWwids, removeWwids, refused, owned: [...owned].sort(byText) };
+  return files;
 }
 
 export function planIsEmpty(plan: ApplyPlan): boolean {
@@ -135,8 +175,8 @@ export function planIsEmpty(plan: ApplyPlan): boolean {
  * The owned set after a pass: what we owned (state + adopted), plus WWIDs added, minus WWIDs
  * removed, minus owned WWIDs that vanished from the wwids file by other means.
  */
-export function nextOwned(plan: ApplyPlan, wwidsBefore: string[], added: string[], removed: string[]): string[] {
-  const present = new Set(wwidsBefore);
+export function nextOwned(plan: ApplyPlan, added: readonly string[], removed: readonly string[]): string[] {
+  const present = new Set(plan.present);
   const out = new Set(plan.owned.filter((w) => present.has(w)));
   for (const w of added) out.add(w);
   for (const w of removed) out.delete(w);
@@ -150,6 +190,8 @@ export function formatPlan(plan: ApplyPlan): string {
   for (const w of plan.addWwids) out.push(`+ wwid ${w} (multipath -a)\n`);
   for (const w of plan.removeWwids) out.push(`- wwid ${w} (multipath -w)\n`);
   for (const r of plan.refused) out.push(`! wwid ${r.wwid} kept: ${r.reason}\n`);
+  if (plan.wwidsBlocked) out.push(`! no WWID is added or removed: ${plan.wwidsBlocked}\n`);
+  for (const note of plan.notes) out.push(`note: ${note}\n`);
   if (planIsEmpty(plan)) out.push('nothing to change\n');
   return out.join('');
 }

@@ -1,7 +1,8 @@
-// Which multipath maps carry a mounted filesystem (pure): /proc/self/mountinfo plus the sysfs
-// holders chain. A map is in use when it, or anything stacked on it (kpartx partitions, LVM logical
-// volumes, dm-crypt, ...), is mounted. Those WWIDs must never leave the allow-list: with
+// Which multipath maps are in use (pure): /proc/self/mountinfo plus the sysfs holders chain. A map
+// carries a mounted filesystem when it, or anything stacked on it (kpartx partitions, LVM logical
+// volumes, dm-crypt, ...), is mounted; those WWIDs must never leave the allow-list: with
 // `find_multipaths strict` the map would not be reassembled at the next boot (root on multipath!).
+// A map with holders (LVM active on it, VM disks on those volumes) is in use even unmounted.
 
 export interface MountEntry {
   /** `major:minor` of the mounted device. */
@@ -120,6 +121,19 @@ export function mountedMultipathWwids(mounts: MountEntry[], devices: BlockDevice
         }
       }
     }
+  }
+  return out;
+}
+
+/** WWID -> what holds the map (`held by pve-vm--100--disk--0 (LVM)`), for every multipath map with holders. */
+export function heldMultipathWwids(devices: BlockDevice[]): Map<string, string> {
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  const out = new Map<string, string>();
+  for (const map of devices) {
+    const wwid = mpathWwid(map.dmUuid);
+    if (wwid === undefined || map.holders.length === 0) continue;
+    const holders = [...map.holders].sort().map((h) => (byName.has(h) ? describe(byName.get(h)!) : h));
+    out.set(wwid, `${map.name} is held by ${holders.join(', ')}`);
   }
   return out;
 }

@@ -2,16 +2,19 @@
 // config, reload multipathd when something changed. Each operation is isolated: one failure is
 // reported and retried next pass, the others still converge (docs/config.md, "What a pass does").
 import { promises as fs } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { nextOwned, parseWwids, planApply, type ApplyPlan } from '../core/apply-plan.js';
-import { isExpectedOn, nodeNameOf, type Config } from '../../common/core/config.js';
-import { mountedMultipathWwids, parseMountinfo, parseSwaps, type BlockDevice } from '../core/mountinfo.js';
+import { nextOwned, planApply, type ApplyPlan, type MapUsage } from '../core/apply-plan.js';
+import type { Config } from '../../common/core/config.js';
+import { nodeName } from '../../common/io/config-file.js';
+import { heldMultipathWwids, mountedMultipathWwids, parseMountinfo, parseSwaps } from '../core/mountinfo.js';
+import { parseOwnedState, renderOwnedState, stateUnreadable, type StateRead, type WwidIntent } from '../core/owned-state.js';
 import { MANAGED_MARKER, dropInNames, renderDropIns } from '../core/render-config.js';
 import type { ApplyReport } from '../../common/core/status.js';
 import { readFileOrNull, removeFileDurable, removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 import { clientFor } from '../../scrape/io/multipathd-client.js';
+import { parseDaemonReply } from '../../scrape/core/parse-multipathd.js';
+import { readBlockDevices } from '../../scrape/io/sysfs.js';
 
 export interface ApplyDeps {
   /** This node's name; default `config.node`, else the host name. */
@@ -22,8 +25,8 @@ export interface ApplyDeps {
   mountinfoPath?: string;
   /** Path of the swaps file; default /proc/swaps (a missing file means no swap). */
   swapsPath?: string;
-  /** Replaces the mount check (WWID -> description of the mount on it). */
-  protectedWwids?: () => Promise<Map<string, string>>;
+  /** Replaces the in-use check (mounts, swaps and sysfs holders). */
+  mapUsage?: () => Promise<MapUsage>;
   now?: () => number;
   /** Test hook passed to every atomic write. */
   beforeRename?: (tempPath: string) => Promise<void> | void;
@@ -35,23 +38,10 @@ const MULTIPATH_TIMEOUT_MS = 60_000;
 export interface PlanResult {
   plan: ApplyPlan;
   node: string;
-  /** WWIDs before the pass (active lines of the wwids file). */
-  wwidsBefore: string[];
-  /** False when the state file could not be read: no WWID is added or removed then. */
-  stateOk: boolean;
-  /** The owned WWIDs as the state file holds them. */
-  stateWwids: string[];
-  /** Problems found while planning (unreadable state file, failed mount check). */
+  /** The state file as read, before the plan settled its intent. */
+  state: StateRead;
+  /** Problems found while planning (unreadable state file, failed in-use check). */
   errors: string[];
-}
-
-export function nodeName(config: Config, deps: ApplyDeps = {}): string {
-  return deps.node ?? nodeNameOf(config, hostname());
-}
-
-/** WWIDs this node should have on its allow-list: the LUNs expected here. */
-export function desiredWwids(config: Config, node: string): string[] {
-  return config.cluster.luns.filter((lun) => isExpectedOn(lun, config.cluster, node)).map((lun) => lun.wwid);
 }
 
 /** Our drop-ins in conf.d: the names we render plus older files of ours (our prefix and marker). */
@@ -73,92 +63,46 @@ async function readCurrentFiles(config: Config): Promise<Record<string, string |
   return out;
 }
 
-type StateRead = { ok: true; wwids: string[] } | { ok: false; error: string };
-
-async function readState(stateDir: string): Promise<StateRead> {
-  const path = join(stateDir, STATE_FILE);
-  try {
-    const text = await readFileOrNull(path);
-    if (text === null) return { ok: true, wwids: [] };
-    const data = JSON.parse(text) as { wwids?: unknown };
-    if (!Array.isArray(data.wwids) || !data.wwids.every((w) => typeof w === 'string')) throw new Error('no "wwids" string list');
-    return { ok: true, wwids: data.wwids as string[] };
-  } catch (err) {
-    return { ok: false, error: `state file ${path} unreadable (${(err as Error).message}); no WWID is added or removed until it is fixed or deleted` };
-  }
-}
-
-async function writeState(stateDir: string, wwids: string[], beforeRename?: ApplyDeps['beforeRename']): Promise<void> {
+async function writeState(stateDir: string, owned: readonly string[], intent: WwidIntent | undefined, beforeRename?: ApplyDeps['beforeRename']): Promise<void> {
   await fs.mkdir(stateDir, { recursive: true, mode: 0o755 });
-  const text = `${JSON.stringify({ version: 1, comment: 'WWIDs multipath-exporter added to the wwids file (or adopted); only these are ever removed', wwids }, null, 2)}\n`;
-  await writeFileAtomic(join(stateDir, STATE_FILE), text, { mode: 0o644, beforeRename });
+  await writeFileAtomic(join(stateDir, STATE_FILE), renderOwnedState(owned, intent), { mode: 0o644, beforeRename });
 }
 
-/** The sysfs block devices (`<sysfsRoot>/class/block/*`): dev, holders and dm uuid/name. */
-export async function readBlockDevices(sysfsRoot: string): Promise<BlockDevice[]> {
-  const base = join(sysfsRoot, 'class', 'block');
-  const names = await fs.readdir(base);
-  const out: BlockDevice[] = [];
-  for (const name of names) {
-    const dir = join(base, name);
-    const dev = (await readFileOrNull(join(dir, 'dev')))?.trim();
-    if (!dev) continue;
-    const holders = await fs.readdir(join(dir, 'holders')).catch(() => [] as string[]);
-    const dmUuid = (await readFileOrNull(join(dir, 'dm', 'uuid')).catch(() => null))?.trim();
-    const dmName = (await readFileOrNull(join(dir, 'dm', 'name')).catch(() => null))?.trim();
-    out.push({ name, dev, holders, dmUuid: dmUuid || undefined, dmName: dmName || undefined });
+/** Mounts, swaps and sysfs holders -> what uses each multipath map. */
+async function readMapUsage(config: Config, deps: ApplyDeps): Promise<MapUsage> {
+  if (deps.mapUsage) return deps.mapUsage();
+  try {
+    const mountinfo = await fs.readFile(deps.mountinfoPath ?? '/proc/self/mountinfo', 'utf8');
+    const swaps = (await readFileOrNull(deps.swapsPath ?? '/proc/swaps')) ?? '';
+    const devices = readBlockDevices(config.sysfsRoot);
+    return { ok: true, mounted: mountedMultipathWwids([...parseMountinfo(mountinfo), ...parseSwaps(swaps)], devices), held: heldMultipathWwids(devices) };
+  } catch (err) {
+    return { ok: false, error: `mounts and holders unreadable: ${(err as Error).message}` };
   }
-  return out;
-}
-
-async function findProtected(config: Config, deps: ApplyDeps): Promise<Map<string, string>> {
-  if (deps.protectedWwids) return deps.protectedWwids();
-  const mountinfo = await fs.readFile(deps.mountinfoPath ?? '/proc/self/mountinfo', 'utf8');
-  const devices = await readBlockDevices(config.sysfsRoot).catch((err: NodeJS.ErrnoException) => {
-    // No block class at all (a container without /sys/class/block): no dm map can be mounted here.
-    if (err.code === 'ENOENT') return [] as BlockDevice[];
-    throw err;
-  });
-  const swaps = (await readFileOrNull(deps.swapsPath ?? '/proc/swaps')) ?? '';
-  return mountedMultipathWwids([...parseMountinfo(mountinfo), ...parseSwaps(swaps)], devices);
 }
 
 /** What a pass would do; changes nothing. */
 export async function planOnce(config: Config, configPath: string, deps: ApplyDeps = {}, options: { diffs?: boolean } = {}): Promise<PlanResult> {
-  const node = nodeName(config, deps);
+  const node = deps.node ?? nodeName(config);
+  const statePath = join(config.apply.stateDir, STATE_FILE);
+  const [currentFiles, wwidsText, state, usage] = await Promise.all([
+    readCurrentFiles(config),
+    readFileOrNull(config.apply.wwidsFile),
+    readFileOrNull(statePath).then(
+      (text) => parseOwnedState(text, statePath),
+      (err: Error) => stateUnreadable(statePath, err.message),
+    ),
+    readMapUsage(config, deps),
+  ]);
+  const plan = planApply({ desiredFiles: renderDropIns(config, configPath), currentFiles, wwidsText, config, node, state, usage, diffs: options.diffs });
   const errors: string[] = [];
-  const currentFiles = await readCurrentFiles(config);
-  const wwidsText = await readFileOrNull(config.apply.wwidsFile);
-  const wwidsBefore = parseWwids(wwidsText);
-  const state = await readState(config.apply.stateDir);
   if (!state.ok) errors.push(state.error);
-  let protectedWwids: Map<string, string>;
-  try {
-    protectedWwids = await findProtected(config, deps);
-  } catch (err) {
-    const why = `mount check failed (${(err as Error).message}), so it may be in use`;
-    errors.push(`cannot tell which maps carry a mounted filesystem: ${(err as Error).message}; no WWID is removed`);
-    protectedWwids = new Map(wwidsBefore.map((w) => [w, why]));
-  }
-  const plan = planApply({
-    desiredFiles: renderDropIns(config, configPath),
-    currentFiles,
-    wwidsText,
-    desiredWwids: desiredWwids(config, node),
-    ownedWwids: state.ok ? state.wwids : [],
-    adopt: config.apply.adopt,
-    protectedWwids,
-    confDir: config.apply.confDir,
-    diffs: options.diffs,
-  });
-  if (!state.ok) {
-    plan.addWwids = [];
-    plan.removeWwids = [];
-  }
-  return { plan, node, wwidsBefore, stateOk: state.ok, stateWwids: state.ok ? state.wwids : [], errors };
+  if (!usage.ok) errors.push(`cannot tell which maps are in use (${usage.error}); no WWID is removed`);
+  return { plan, node, state, errors };
 }
 
-function firstLine(text: string | undefined): string {
+/** The last non-empty line of a command's output: where multipath(8) puts its verdict. */
+function lastNonEmptyLine(text: string | undefined): string {
   return (text ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
 }
 
@@ -176,7 +120,7 @@ async function runMultipath(config: Config, flag: '-a' | '-w', wwid: string): Pr
     : result.exitCode === undefined
       ? (result.originalMessage ?? result.shortMessage)
       : `exit ${result.exitCode}`;
-  const said = firstLine(String(result.stderr ?? '')) || firstLine(String(result.stdout ?? ''));
+  const said = lastNonEmptyLine(String(result.stderr ?? '')) || lastNonEmptyLine(String(result.stdout ?? ''));
   return said ? `${why}: ${said}` : why;
 }
 
@@ -222,14 +166,24 @@ export async function applyOnce(config: Config, configPath: string, deps: ApplyD
       }
     }
 
-    // 2. The allow-list, one WWID at a time through multipath itself.
+    // 2. The allow-list, one WWID at a time through multipath itself. Before each operation the
+    // state file records it as the intent, so a crash mid-operation leaves ownership recoverable.
+    changes.push(...plan.notes);
     const added: string[] = [];
     const removed: string[] = [];
+    const statePath = join(stateDir, STATE_FILE);
     for (const [flag, list, done, verb] of [
       ['-a', plan.addWwids, added, 'added'],
       ['-w', plan.removeWwids, removed, 'removed'],
     ] as const) {
       for (const wwid of list) {
+        const doing = `${verb === 'added' ? 'adding' : 'removing'} WWID ${wwid}`;
+        try {
+          await writeState(stateDir, nextOwned(plan, added, removed), { action: flag === '-a' ? 'add' : 'remove', wwid }, deps.beforeRename);
+        } catch (err) {
+          errors.push(`${doing} skipped: recording the intent in ${statePath} failed: ${(err as Error).message}`);
+          continue;
+        }
         let failure: string | undefined;
         try {
           failure = await runMultipath(config, flag, wwid);
@@ -241,19 +195,21 @@ export async function applyOnce(config: Config, configPath: string, deps: ApplyD
           changes.push(`${verb} WWID ${wwid}`);
           changed = true;
         } else {
-          errors.push(`${verb === 'added' ? 'adding' : 'removing'} WWID ${wwid} (multipath ${flag}) failed: ${failure}`);
+          errors.push(`${doing} (multipath ${flag}) failed: ${failure}`);
         }
       }
     }
 
-    // 3. Remember what we own.
-    if (planned.stateOk) {
-      const owned = nextOwned(plan, planned.wwidsBefore, added, removed);
-      if (owned.join('\n') !== [...planned.stateWwids].sort().join('\n')) {
+    // 3. Remember what we own, and that no operation is under way.
+    if (!plan.wwidsBlocked) {
+      const owned = nextOwned(plan, added, removed);
+      const intentsWritten = plan.addWwids.length + plan.removeWwids.length > 0;
+      const recorded = planned.state.ok ? planned.state : { owned: [], intent: undefined };
+      if (intentsWritten || recorded.intent || owned.join('\n') !== [...recorded.owned].sort().join('\n')) {
         try {
-          await writeState(stateDir, owned, deps.beforeRename);
+          await writeState(stateDir, owned, undefined, deps.beforeRename);
         } catch (err) {
-          errors.push(`writing state file ${join(stateDir, STATE_FILE)} failed: ${(err as Error).message}`);
+          errors.push(`writing state file ${statePath} failed: ${(err as Error).message}`);
         }
       }
     }
@@ -263,7 +219,7 @@ export async function applyOnce(config: Config, configPath: string, deps: ApplyD
       const command = deps.multipathdCommand ?? ((cmd: string) => clientFor(config).command(cmd));
       let running = false;
       try {
-        running = /\bpid\s+\d+/.test(await command('show daemon'));
+        running = parseDaemonReply(await command('show daemon')).ok;
       } catch {
         running = false;
       }

@@ -126,6 +126,16 @@ export const Apply = z.strictObject({
    * a list. Default: none, every pre-existing WWID stays untouched.
    */
   adopt: z.union([z.literal('all'), z.array(Wwid)]).default([]),
+  /**
+   * Owned WWIDs that may be removed although their map is held (LVM, partitions, dm-crypt on it).
+   * A mounted filesystem or active swap on a map always blocks its removal.
+   */
+  allowRemovingInUse: z.array(Wwid).default([]),
+  /**
+   * The largest share of the owned WWIDs one pass may remove (0..1); a pass that would remove
+   * more, and more than one, removes none. 1 turns the check off.
+   */
+  maxRemovalFraction: z.number().min(0).max(1).default(0.5),
   /** File-name prefix of the drop-ins, so they sort predictably among other conf.d files. */
   filePrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('multipath-exporter'),
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlan, nextOwned, parseWwids, planApply, planIsEmpty, type PlanInput } from '../../../src/apply/core/apply-plan.js';
+import { desiredWwids, formatPlan, nextOwned, parseWwids, planApply, planIsEmpty, type PlanInput } from '../../../src/apply/core/apply-plan.js';
+import type { StateRead } from '../../../src/apply/core/owned-state.js';
+import { Config } from '../../../src/common/core/config.js';
 
 const A = '3600a098038314c6f6b5d4f2d41434b31';
 const B = '36001405a3f9c2e7d1b84c0e9d2f6a7b1';
@@ -9,16 +11,29 @@ const D = '36001405dddddddddddddddddddddddd4';
 const HEADER = '# Multipath wwids, Version : 1.0\n# NOTE: This file is automatically maintained by multipath and multipathd.\n# You should not need to edit this file in normal circumstances.\n#\n# Valid WWIDs:\n';
 const wwidsFile = (...lines: string[]): string => HEADER + lines.map((l) => `${l}\n`).join('');
 
-function input(over: Partial<PlanInput>): PlanInput {
+interface Situation extends Partial<Pick<PlanInput, 'desiredFiles' | 'currentFiles' | 'wwidsText' | 'usage'>> {
+  /** LUNs of the config, all expected on this node. */
+  desiredWwids?: string[];
+  ownedWwids?: string[];
+  state?: StateRead;
+  /** WWID -> mount on its map. */
+  mounted?: Map<string, string>;
+  /** WWID -> what holds its map. */
+  held?: Map<string, string>;
+  /** `apply` settings (adopt, allowRemovingInUse, maxRemovalFraction, confDir). */
+  apply?: Record<string, unknown>;
+}
+
+function input(over: Situation): PlanInput {
+  const config = Config.parse({ apply: over.apply ?? {}, cluster: { luns: (over.desiredWwids ?? []).map((wwid) => ({ wwid })) } });
   return {
-    desiredFiles: [],
-    currentFiles: {},
-    wwidsText: null,
-    desiredWwids: [],
-    ownedWwids: [],
-    adopt: [],
-    protectedWwids: new Map(),
-    ...over,
+    desiredFiles: over.desiredFiles ?? [],
+    currentFiles: over.currentFiles ?? {},
+    wwidsText: over.wwidsText ?? null,
+    config,
+    node: 'pve1',
+    state: over.state ?? { ok: true, owned: over.ownedWwids ?? [] },
+    usage: over.usage ?? { ok: true, mounted: over.mounted ?? new Map(), held: over.held ?? new Map() },
   };
 }
 
@@ -33,7 +48,7 @@ describe('planApply: files', () => {
   it('writes new and changed files with a unified diff, removes emptied ones, leaves equal ones', () => {
     const plan = planApply(
       input({
-        confDir: '/etc/multipath/conf.d',
+        apply: { confDir: '/etc/multipath/conf.d' },
         desiredFiles: [
           { fileName: 'x-10-defaults.conf', content: 'defaults {\n\tpolling_interval "5"\n}\n' },
           { fileName: 'x-20-multipaths.conf', content: null },
@@ -58,8 +73,8 @@ describe('planApply: files', () => {
   });
 
   it('a new file diffs from /dev/null', () => {
-    const plan = planApply(input({ desiredFiles: [{ fileName: 'n.conf', content: 'a\n' }] }));
-    expect(plan.files[0]!.diff).toMatch(/--- \/dev\/null\n\+\+\+ n\.conf\n@@ -0,0 \+1,1 @@\n\+a\n/);
+    const plan = planApply(input({ desiredFiles: [{ fileName: 'n.conf', content: 'a\n' }], apply: { confDir: '/c/' } }));
+    expect(plan.files[0]!.diff).toMatch(/--- \/dev\/null\n\+\+\+ \/c\/n\.conf\n@@ -0,0 \+1,1 @@\n\+a\n/);
   });
 });
 
@@ -78,15 +93,15 @@ describe('planApply: WWIDs', () => {
 
   it('adopt: a listed WWID may be removed; "all" takes every present WWID over', () => {
     const text = wwidsFile(`/${B}/`, `/${C}/`);
-    expect(planApply(input({ wwidsText: text, adopt: [C] })).removeWwids).toEqual([C]);
-    expect(planApply(input({ wwidsText: text, adopt: [D] })).removeWwids).toEqual([]);
-    expect(planApply(input({ wwidsText: text, adopt: 'all' })).removeWwids).toEqual([C, B].sort());
-    expect(planApply(input({ wwidsText: text, adopt: 'all', desiredWwids: [B] })).owned).toEqual([C, B].sort());
+    expect(planApply(input({ wwidsText: text, apply: { adopt: [C] } })).removeWwids).toEqual([C]);
+    expect(planApply(input({ wwidsText: text, apply: { adopt: [D] } })).removeWwids).toEqual([]);
+    expect(planApply(input({ wwidsText: text, apply: { adopt: 'all', maxRemovalFraction: 1 } })).removeWwids).toEqual([C, B].sort());
+    expect(planApply(input({ wwidsText: text, apply: { adopt: 'all' }, desiredWwids: [B] })).owned).toEqual([C, B].sort());
   });
 
   it('never removes a WWID carrying a mounted filesystem, even when owned or adopted', () => {
     const plan = planApply(
-      input({ wwidsText: wwidsFile(`/${B}/`, `/${C}/`), ownedWwids: [B], adopt: 'all', protectedWwids: new Map([[B, '/ (ext4) on dm-4'], [C, '/srv (xfs) on dm-7']]) }),
+      input({ wwidsText: wwidsFile(`/${B}/`, `/${C}/`), ownedWwids: [B], apply: { adopt: 'all', allowRemovingInUse: [B, C] }, mounted: new Map([[B, '/ (ext4) on dm-4'], [C, '/srv (xfs) on dm-7']]) }),
     );
     expect(plan.removeWwids).toEqual([]);
     expect(plan.refused).toEqual([
@@ -107,9 +122,9 @@ describe('nextOwned', () => {
   it('adds what was added, drops what was removed or vanished, keeps failed removals', () => {
     const plan = planApply(input({ wwidsText: wwidsFile(`/${B}/`, `/${C}/`), desiredWwids: [A], ownedWwids: [B, C, D] }));
     // B removed, C's removal failed, D vanished from the file by other means, A added
-    expect(nextOwned(plan, [B, C], [A], [B])).toEqual([A, C].sort());
+    expect(nextOwned(plan, [A], [B])).toEqual([A, C].sort());
     // A's add failed: not owned
-    expect(nextOwned(plan, [B, C], [], [])).toEqual([B, C].sort());
+    expect(nextOwned(plan, [], [])).toEqual([B, C].sort());
   });
 });
 
@@ -124,7 +139,7 @@ describe('formatPlan', () => {
       }),
     );
     const text = formatPlan(plan);
-    expect(text).toContain('+++ f.conf');
+    expect(text).toContain('+++ /etc/multipath/conf.d/f.conf');
     expect(text).toContain(`+ wwid ${A} (multipath -a)\n`);
     expect(text).toContain(`- wwid ${B} (multipath -w)\n`);
     expect(text).toContain(`! wwid ${C} kept: not added`);
@@ -140,5 +155,88 @@ describe('unifiedDiff', () => {
     const started = Date.now();
     expect(unifiedDiff('f', big('x'), big('y'))).toBe('--- f\n+++ f\n(more than 5000 lines differ: 20000 lines replaced by 20000)\n');
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
+describe('planApply: the rules moved out of the I/O', () => {
+  it('desiredWwids: the LUNs expected on this node (own nodes, else cluster.nodes, else every node)', () => {
+    const config = Config.parse({ cluster: { nodes: ['pve1', 'pve2'], luns: [{ wwid: A }, { wwid: B, nodes: ['pve2'] }, { wwid: C, nodes: ['pve1', 'pve3'] }] } });
+    expect(desiredWwids(config, 'pve1')).toEqual([A, C]);
+    expect(desiredWwids(config, 'pve3')).toEqual([C]);
+    expect(desiredWwids(Config.parse({ cluster: { luns: [{ wwid: D }] } }), 'anywhere')).toEqual([D]);
+  });
+
+  it('an unreadable state file: no WWID is added or removed (ownership unknown), files still converge', () => {
+    const plan = planApply(
+      input({ desiredFiles: [{ fileName: 'f.conf', content: 'x\n' }], wwidsText: wwidsFile(`/${B}/`), desiredWwids: [A], state: { ok: false, error: 'state file s unreadable (x)' }, apply: { adopt: 'all' } }),
+    );
+    expect(plan).toMatchObject({ addWwids: [], removeWwids: [], refused: [], wwidsBlocked: 'state file s unreadable (x)' });
+    expect(plan.files).toHaveLength(1);
+    expect(formatPlan(plan)).toContain('! no WWID is added or removed: state file s unreadable (x)\n');
+  });
+});
+
+describe('planApply: maps in use', () => {
+  const text = wwidsFile(`/${A}/`, `/${B}/`, `/${C}/`);
+
+  it('refuses removing an owned WWID whose map has holders, unless apply.allowRemovingInUse lists it', () => {
+    const held = new Map([[B, 'dm-3 is held by dm-5 (LVM)']]);
+    const plan = planApply(input({ wwidsText: text, ownedWwids: [A, B, C], desiredWwids: [A, C], held }));
+    expect(plan.removeWwids).toEqual([]);
+    expect(plan.refused).toEqual([{ wwid: B, reason: 'its map is in use (dm-3 is held by dm-5 (LVM)); list it in apply.allowRemovingInUse to remove it anyway' }]);
+    expect(planApply(input({ wwidsText: text, ownedWwids: [A, B, C], desiredWwids: [A, C], held, apply: { allowRemovingInUse: [B] } })).removeWwids).toEqual([B]);
+  });
+
+  it('a mounted map is never removed, even when listed in apply.allowRemovingInUse', () => {
+    const plan = planApply(input({ wwidsText: text, ownedWwids: [A, B, C], desiredWwids: [A, C], mounted: new Map([[B, '/ (ext4) on dm-3']]), apply: { allowRemovingInUse: [B] } }));
+    expect(plan.refused).toEqual([{ wwid: B, reason: 'its map carries a mounted filesystem (/ (ext4) on dm-3)' }]);
+  });
+
+  it('when usage cannot be read, no removal happens (adds still do)', () => {
+    const plan = planApply(input({ wwidsText: text, ownedWwids: [B], desiredWwids: [D], usage: { ok: false, error: 'EACCES' } }));
+    expect(plan.addWwids).toEqual([D]);
+    expect(plan.removeWwids).toEqual([]);
+    expect(plan.refused.find((r) => r.wwid === B)?.reason).toBe('cannot tell whether its map is in use (EACCES)');
+  });
+});
+
+describe('planApply: apply.maxRemovalFraction', () => {
+  const four = wwidsFile(`/${A}/`, `/${B}/`, `/${C}/`, `/${D}/`);
+  const owned = [A, B, C, D];
+
+  it('a pass that would remove more than half of the owned WWIDs removes none, and says why for each', () => {
+    const plan = planApply(input({ wwidsText: four, ownedWwids: owned, desiredWwids: [A] }));
+    expect(plan.removeWwids).toEqual([]);
+    expect(plan.refused.map((r) => r.wwid)).toEqual([B, C, D].sort());
+    expect(plan.refused[0]!.reason).toBe(
+      'this pass would remove 3 of the 4 owned WWIDs, more than apply.maxRemovalFraction (0.5) allows; check the config, or raise apply.maxRemovalFraction for this change',
+    );
+  });
+
+  it('half is allowed; raising the fraction allows more; one WWID may always go', () => {
+    expect(planApply(input({ wwidsText: four, ownedWwids: owned, desiredWwids: [A, B] })).removeWwids).toEqual([C, D].sort());
+    expect(planApply(input({ wwidsText: four, ownedWwids: owned, desiredWwids: [A], apply: { maxRemovalFraction: 0.75 } })).removeWwids).toEqual([B, C, D].sort());
+    expect(planApply(input({ wwidsText: four, ownedWwids: owned, desiredWwids: [], apply: { maxRemovalFraction: 1 } })).removeWwids).toHaveLength(4);
+    expect(planApply(input({ wwidsText: wwidsFile(`/${A}/`), ownedWwids: [A] })).removeWwids).toEqual([A]);
+  });
+});
+
+describe('planApply: an operation interrupted by a crash (the intent in the state file)', () => {
+  it('an add whose WWID is in the wwids file is owned, so it can be removed later', () => {
+    const plan = planApply(input({ wwidsText: wwidsFile(`/${A}/`), state: { ok: true, owned: [], intent: { action: 'add', wwid: A } } }));
+    expect(plan.owned).toEqual([A]);
+    expect(plan.removeWwids).toEqual([A]);
+    expect(plan.notes).toEqual([`WWID ${A}: the last pass stopped while adding it; it is in the wwids file, so it is owned`]);
+  });
+
+  it('an add that did not land claims nothing; a WWID someone else listed stays theirs', () => {
+    const plan = planApply(input({ wwidsText: wwidsFile(`/${B}/`), state: { ok: true, owned: [], intent: { action: 'add', wwid: A } } }));
+    expect(plan.owned).toEqual([]);
+    expect(plan.refused).toEqual([{ wwid: B, reason: expect.stringMatching(/^not added by multipath-exporter/) }]);
+  });
+
+  it('a removal that landed is no longer owned; one that did not stays owned', () => {
+    expect(planApply(input({ wwidsText: wwidsFile(`#${A}/`), state: { ok: true, owned: [A], intent: { action: 'remove', wwid: A } } })).owned).toEqual([]);
+    expect(planApply(input({ wwidsText: wwidsFile(`/${A}/`), desiredWwids: [A], state: { ok: true, owned: [A], intent: { action: 'remove', wwid: A } } })).owned).toEqual([A]);
   });
 });

@@ -71,7 +71,7 @@ describe('atomicity under SIGKILL', () => {
     expect(outcomes.size).toBeGreaterThan(3);
 
     // the next pass removes the dead writer's temp files and converges
-    const report = await applyOnce(config('A'), CONFIG_PATH, { multipathdCommand: async () => 'x', protectedWwids: async () => new Map() });
+    const report = await applyOnce(config('A'), CONFIG_PATH, { multipathdCommand: async () => 'x', mapUsage: async () => ({ ok: true, mounted: new Map(), held: new Map() }) });
     expect(report.success).toBe(true);
     expect(readdirSync(root.confDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
     for (const d of a) expect(readFileSync(join(root.confDir, d.fileName), 'utf8')).toBe(d.content);

@@ -148,8 +148,8 @@ describe('applyOnce: adoption safety', () => {
     expect(report.refused).toEqual([expect.stringMatching(new RegExp(`^${X}: not added by multipath-exporter`))]);
     // A was there before: present and desired, but not ours
     expect(state()).toEqual([B, C].sort());
-    // Dropping every LUN from the config removes only what we added
-    const report2 = await applyOnce(root.config('cluster: {}\n'), CONFIG_PATH, deps());
+    // Dropping every LUN from the config removes only what we added (all of it: allowed explicitly)
+    const report2 = await applyOnce(root.config('cluster: {}\n', { maxRemovalFraction: 1 }), CONFIG_PATH, deps());
     expect(report2.success).toBe(true);
     expect(root.calls().slice(2).sort()).toEqual([`-w ${B}`, `-w ${C}`].sort());
     expect(root.wwids().sort()).toEqual([A, X].sort());
@@ -194,9 +194,14 @@ describe('applyOnce: the root-device guard', () => {
     expect(root.calls().filter((c) => c.startsWith('-w'))).toEqual([`-w ${B}`]);
     expect(root.wwids()).toEqual([A]);
     expect(report.refused).toEqual([`${A}: its map carries a mounted filesystem (/ (ext4) on pve-root (LVM) via ${A} (map) -> ${A}-part1 (partition))`]);
-    expect(state()).toEqual([A]); // still ours: removed once it is no longer mounted
+    expect(state()).toEqual([A]); // still ours
+    // unmounted, but the partition and the LVM volume still hold the map: in use, kept
     writeFileSync(root.mountinfo, '22 1 8:1 / / rw - ext4 /dev/sda1 rw\n');
-    await applyOnce(root.config('cluster: {}\n'), CONFIG_PATH, deps());
+    const held = await applyOnce(root.config('cluster: {}\n'), CONFIG_PATH, deps());
+    expect(held.refused).toEqual([`${A}: its map is in use (dm-0 is held by ${A}-part1 (partition)); list it in apply.allowRemovingInUse to remove it anyway`]);
+    expect(root.wwids()).toEqual([A]);
+    // the admin says so for this WWID: removed
+    await applyOnce(root.config('cluster: {}\n', { allowRemovingInUse: [A] }), CONFIG_PATH, deps());
     expect(root.wwids()).toEqual([]);
   });
 
@@ -213,7 +218,7 @@ describe('applyOnce: the root-device guard', () => {
     await applyOnce(root.config(`cluster:\n  luns: [{ wwid: ${A} }]\n`), CONFIG_PATH, deps());
     const report = await applyOnce(root.config('cluster: {}\n'), CONFIG_PATH, { ...deps(), mountinfoPath: join(root.dir, 'nope') });
     expect(report.success).toBe(false);
-    expect(report.errors[0]).toMatch(/cannot tell which maps carry a mounted filesystem/);
+    expect(report.errors[0]).toMatch(/^cannot tell which maps are in use \(mounts and holders unreadable: ENOENT.*\); no WWID is removed$/);
     expect(root.wwids()).toEqual([A]);
   });
 });
