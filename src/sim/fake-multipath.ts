@@ -3,8 +3,9 @@
 // * a missing or empty wwids file first gets multipath's header (open_file), for -a and -w alike;
 // * -a appends `/WWID/` unless a line starting with `/WWID/` is there (lookup_wwid); commented-out
 //   `#WWID/` lines do not count, so a re-added WWID gets a new line; prints `wwid 'W' added`;
-// * -w comments out the first `/WWID/` line end in place, `/` -> `#` (do_remove_wwid); prints
-//   `wwid 'W' removed`, or `wwid 'W' not in wwids file` (still exit 0).
+// * -w comments out the first `/WWID/` line end in place, `/` -> `#`, one byte written
+//   (do_remove_wwid); prints `wwid 'W' removed`, or `wwid 'W' not in wwids file` (still exit 0);
+// * both hold an exclusive flock on the wwids file meanwhile (lock_file).
 // Usage: fake-multipath WWIDS_FILE [--log FILE] [--fail FILE] -a|-w WWID. `--log` records each
 // call (`-a W`); `--fail` lists WWIDs to fail for (exit 1, multipath's own messages).
 import { chmod, writeFile } from 'node:fs/promises';
@@ -32,24 +33,25 @@ if [ -n "$fail" ] && [ -f "$fail" ] && grep -qxF -- "$wwid" "$fail"; then
   exit 1
 fi
 case "$flag" in
-  -a|-w) [ -s "$wwids" ] || printf '%s' '@HEADER@' > "$wwids" ;;
+  -a|-w) ;;
   *) echo "fake multipath: unsupported $*" >&2; exit 1 ;;
 esac
+exec 9>>"$wwids"
+flock 9
+[ -s "$wwids" ] || printf '%s' '@HEADER@' >&9
 if [ "$flag" = -a ]; then
-  awk -v w="/$wwid/" 'index($0, w) == 1 { found = 1 } END { exit !found }' "$wwids" || printf '/%s/\\n' "$wwid" >> "$wwids"
+  LC_ALL=C awk -v w="/$wwid/" 'index($0, w) == 1 { found = 1 } END { exit !found }' "$wwids" || printf '/%s/\n' "$wwid" >&9
   echo "wwid '$wwid' added"
   exit 0
 fi
-tmp="$wwids.fake-multipath.$$"
-if awk -v w="/$wwid/" '
-  !done && length($0) >= length(w) && substr($0, length($0) - length(w) + 1) == w {
-    $0 = substr($0, 1, length($0) - length(w)) "#" substr(w, 2); done = 1
-  }
-  { print } END { exit !done }' "$wwids" > "$tmp"; then
-  cat "$tmp" > "$wwids"; rm -f "$tmp"
+# The byte offset of the first "/WWID/" that ends a line.
+offset=$(LC_ALL=C awk -v w="/$wwid/" '
+  length($0) >= length(w) && substr($0, length($0) - length(w) + 1) == w { print at + length($0) - length(w); exit }
+  { at += length($0) + 1 }' "$wwids")
+if [ -n "$offset" ]; then
+  printf '#' | dd of="$wwids" bs=1 seek="$offset" conv=notrunc status=none
   echo "wwid '$wwid' removed"
 else
-  rm -f "$tmp"
   echo "wwid '$wwid' not in wwids file"
 fi
 `;

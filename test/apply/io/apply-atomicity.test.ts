@@ -1,5 +1,5 @@
 // A process killed (SIGKILL) at random points mid-apply leaves every drop-in either old or new,
-// never half-written; the next pass cleans up the temp files it left.
+// never half-written, and WWID ownership right; the next pass cleans up the temp files it left.
 import { REPO } from '../../support/repo.js';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,9 +8,9 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/common/core/config-text.js';
 import { renderDropIns } from '../../../src/apply/core/render-config.js';
-import { applyOnce } from '../../../src/apply/io/apply.js';
+import { applyOnce, planOnce } from '../../../src/apply/io/apply.js';
 import { bigConfigYaml } from '../../support/big-config.js';
-import { makeRoot } from '../../support/apply-root.js';
+import { makeRoot, WWIDS_HEADER } from '../../support/apply-root.js';
 
 const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
 const root = makeRoot();
@@ -28,16 +28,19 @@ function config(variant: 'A' | 'B') {
   return r.config;
 }
 
-function runAndKill(delayMs: number): Promise<void> {
+function runAndKill(delayMs: number, configFiles = [join(root.dir, 'config-A.json'), join(root.dir, 'config-B.json')]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, join(root.dir, 'config-A.json'), join(root.dir, 'config-B.json')], {
+    // Its own process group, killed whole as systemd kills the service's cgroup: a multipath(8)
+    // child dies with it instead of finishing behind the next pass's back.
+    const child = spawn(process.execPath, [CHILD, ...configFiles], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.stdout.on('data', (d) => {
-      if (String(d).includes('ready')) setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (String(d).includes('ready')) setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), delayMs);
     });
     child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`))));
   });
@@ -76,5 +79,44 @@ describe('atomicity under SIGKILL', () => {
     expect(readdirSync(root.confDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
     for (const d of a) expect(readFileSync(join(root.confDir, d.fileName), 'utf8')).toBe(d.content);
     expect(existsSync(root.stateDir)).toBe(false); // no WWID was ever ours
+  });
+});
+
+describe('WWID ownership under SIGKILL', () => {
+  const own = makeRoot();
+  afterAll(() => own.cleanup());
+  const X = '36001405ffffffffffffffffffffffff9'; // listed before, by hand: never ours
+  const luns = Array.from({ length: 12 }, (_, i) => `3600a0980${String(i).padStart(24, '0')}`);
+  const all = own.config(`cluster:\n  luns: [${luns.map((w) => `{ wwid: ${w} }`).join(', ')}]\n`);
+  const none = own.config('cluster: {}\n', { maxRemovalFraction: 1 });
+  const usage = { mapUsage: async () => ({ ok: true as const, mounted: new Map(), held: new Map() }) };
+
+  it('killed anywhere around multipath -a/-w, a later pass may remove every WWID it added and never claims one it did not', async () => {
+    writeFileSync(own.wwidsFile, `${WWIDS_HEADER}/${X}/\n`);
+    const files = ['all', 'none'].map((n) => join(own.dir, `config-${n}.json`));
+    writeFileSync(files[0]!, JSON.stringify(all));
+    writeFileSync(files[1]!, JSON.stringify(none));
+    const calls = () => own.calls().length;
+    // Each child's first pass adds the 12 LUNs; later passes remove and re-add them, and the kill
+    // lands at a random point among those multipath calls.
+    let killedAfterCalls = 0;
+    for (let round = 0; round < 12; round++) {
+      const before = calls();
+      await runAndKill(Math.floor(Math.random() * 300), files);
+      if (calls() > before + luns.length) killedAfterCalls++;
+      // What the next pass would do with no LUN configured: remove every WWID but X.
+      const { plan, errors } = await planOnce(none, CONFIG_PATH, usage);
+      expect(errors).toEqual([]);
+      const present = own.wwids();
+      expect(present, `round ${round}`).toContain(X);
+      expect(plan.owned, `round ${round}`).not.toContain(X);
+      expect(plan.refused, `round ${round}`).toEqual([{ wwid: X, reason: expect.stringMatching(/^not added by multipath-exporter/) }]);
+      expect(plan.removeWwids.sort(), `round ${round}`).toEqual(present.filter((w) => w !== X).sort());
+    }
+    expect(killedAfterCalls).toBeGreaterThan(6);
+    // and that pass does remove them all
+    const report = await applyOnce(none, CONFIG_PATH, usage);
+    expect(report.errors).toEqual([]);
+    expect(own.wwids()).toEqual([X]);
   });
 });
