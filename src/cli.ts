@@ -1,9 +1,9 @@
 // Command line: parse and validate arguments, then hand over to the I/O edges.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './common/core/config.js';
+import { clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './common/core/config.js';
 import { renderMetrics } from './scrape/core/metrics.js';
-import type { ConfigStatus } from './common/core/status.js';
+import { configStatusOf } from './common/core/status.js';
 import { createCollector } from './scrape/io/collector.js';
 import { nodeName, readConfigOrReport } from './common/io/config-file.js';
 import { createLogger } from './common/io/log.js';
@@ -77,10 +77,6 @@ export function parseCli(argv: readonly string[]): { ok: true; args: CliArgs } |
   return { ok: true, args: result.data };
 }
 
-export function initialConfigStatus(path: string, config: Config): ConfigStatus {
-  return { path, valid: true, errors: [], digest: clusterDigest(config.cluster), applyEnabled: config.apply.enabled };
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv);
   if (!cli.ok) {
@@ -115,7 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const config = loaded.config;
       const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
       const snapshot = await collector.collect();
-      process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeName(config), version: VERSION, configStatus: initialConfigStatus(args.config, config) }));
+      process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeName(config), version: VERSION, configStatus: configStatusOf(args.config, config) }));
       return 0;
     }
     case 'plan':

@@ -27,7 +27,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const loop = createApplyLoop({
     configPath: opts.configPath,
     initialConfig: config,
-    log: (line) => log.info(line),
+    log,
     onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeName(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
   });
   const stderrLog = (text: string) => log.warn('multipathd stderr', { text });

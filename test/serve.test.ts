@@ -1,10 +1,12 @@
 // `multipath-exporter serve` as a process: it listens before the first apply pass finishes, serves
 // the config in force, and stops promptly on SIGTERM even while an apply operation hangs.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { renderDropIns } from '../src/apply/core/render-config.js';
+import { parseConfigText } from '../src/common/core/config-text.js';
 import { type FakeMultipathd, startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { freePort } from '../src/sim/processes.js';
 import { multipathdFixture } from './support/fixtures.js';
@@ -59,6 +61,14 @@ cluster:
       expect(s.get('multipath_config_apply_enabled')).toBe(1);
       // The pass is stuck in `multipath -a`: no apply result yet, but the drop-ins are written.
       expect(s.has('multipath_config_apply_success')).toBe(false);
+      const parsed = parseConfigText(await readFile(config, 'utf8'), config);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+      const expected = renderDropIns(parsed.config, config).filter((d) => d.content !== null);
+      expect(expected.map((d) => d.fileName)).toEqual(['multipath-exporter-10-defaults.conf', 'multipath-exporter-20-multipaths.conf']);
+      await vi.waitFor(async () => expect((await readdir(join(dir, 'conf.d'))).sort()).toEqual(expected.map((d) => d.fileName)), { timeout: 20_000, interval: 100 });
+      for (const d of expected) expect(await readFile(join(dir, 'conf.d', d.fileName), 'utf8')).toBe(d.content);
+      const metricsWhileStuck = samples(await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()));
+      expect(metricsWhileStuck.has('multipath_config_apply_success')).toBe(false);
       const stopped = Date.now();
       child.kill('SIGTERM');
       const result = await child;

@@ -1,11 +1,15 @@
 // Keeps the node converged: an apply pass at start, when the config file changes (fs.watch on its
 // directory), every `apply.recheckInterval`, and on demand (`trigger()`, e.g. from SIGHUP). The file
-// is re-read and validated every time; an invalid file keeps the last good config in force.
+// is re-read and validated every time; an invalid file keeps the last good config in force. A new
+// text is applied only once it has settled (the same across two reads `settleMs` apart), so a file
+// written in place in parts is never applied half-written; an empty file is invalid here.
 import { watch, type FSWatcher } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname } from 'node:path';
 import { clusterDigest, defaultConfig, type Config } from '../../common/core/config.js';
-import { readConfigFile } from '../../common/io/config-file.js';
-import type { ApplyReport, ConfigStatus } from '../../common/core/status.js';
+import { readConfigFile, type ReadConfigResult } from '../../common/io/config-file.js';
+import type { Logger } from '../../common/io/log.js';
+import { configStatusOf, type ApplyReport, type ConfigStatus } from '../../common/core/status.js';
 import { applyOnce, type ApplyDeps } from './apply.js';
 
 export interface ApplyLoopOptions {
@@ -15,9 +19,11 @@ export interface ApplyLoopOptions {
   onReport?: (report: ApplyReport, config: Config) => void;
   /** Called with each new config in force (valid and different from the last). */
   onConfig?: (config: Config) => void;
-  log?: (line: string) => void;
+  log: Logger;
   /** Debounce for file-change events, ms (default 300). */
   debounceMs?: number;
+  /** A new config text must read the same twice this far apart before it is used, ms (default 1000). */
+  settleMs?: number;
   /** The config in force until the first pass has read the file (serve reads it once to listen). */
   initialConfig?: Config;
   /** Replaces `applyOnce` (tests). */
@@ -37,21 +43,43 @@ export interface ApplyLoop {
 
 export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   const { configPath } = options;
-  const log = options.log ?? ((line: string) => console.error(line));
+  const { log } = options;
   const apply = options.apply ?? applyOnce;
+  const settleMs = options.settleMs ?? 1000;
   let current: Config = options.initialConfig ?? defaultConfig();
   let lastText: string | null | undefined;
-  const status: ConfigStatus = { path: configPath, valid: true, errors: [], digest: clusterDigest(current.cluster), applyEnabled: false };
+  const status: ConfigStatus = configStatusOf(configPath, current);
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let interval = 0;
   let debounce: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   let stopped = false;
 
+  /** The file read until two reads `settleMs` apart agree; undefined when it is still changing. */
+  async function readSettled(): Promise<ReadConfigResult | undefined> {
+    const first = await readConfigFile(configPath);
+    if (first.ok && first.text === lastText) return first;
+    await sleep(settleMs);
+    const second = await readConfigFile(configPath);
+    const same = first.ok && second.ok ? first.text === second.text : !first.ok && !second.ok && first.errors.join('\n') === second.errors.join('\n');
+    return same ? second : undefined;
+  }
+
   async function pass(): Promise<void> {
-    const read = await readConfigFile(configPath);
+    let read = await readSettled();
+    if (read === undefined) {
+      // Still being written: look again right after this pass, keep everything as it is meanwhile.
+      log.info('config file is changing; waiting for it to settle', { file: configPath });
+      retry = setTimeout(() => void loop.trigger(), 0);
+      retry.unref?.();
+      return;
+    }
+    if (read.ok && read.text !== null && read.text.trim() === '') {
+      read = { ok: false, errors: [`${configPath}: empty config file (a missing file means the built-in defaults; an empty one is refused, it may be a write in progress)`] };
+    }
     if (read.ok) {
       const isNew = read.text !== lastText;
       current = read.config;
@@ -63,7 +91,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       if (isNew) options.onConfig?.(current);
     } else {
       if (status.valid || status.errors.join('\n') !== read.errors.join('\n')) {
-        log(`config ${configPath} is invalid, keeping the last good config:\n  ${read.errors.join('\n  ')}`);
+        log.error('config is invalid, keeping the last good config', { file: configPath, errors: read.errors.join('\n') });
       }
       status.valid = false;
       status.errors = read.errors;
@@ -73,8 +101,8 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     const report = await apply(current, configPath, options.deps);
     status.lastApply = report;
     if (report.changed) status.lastChangeAt = report.finishedAt;
-    for (const line of report.changes) log(`apply: ${line}`);
-    for (const line of report.errors) log(`apply error: ${line}`);
+    for (const line of report.changes) log.info(`apply: ${line}`);
+    for (const line of report.errors) log.error(`apply error: ${line}`);
     options.onReport?.(report, current);
   }
 
@@ -95,9 +123,9 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
         debounce = setTimeout(() => void loop.trigger(), options.debounceMs ?? 300);
         debounce.unref?.();
       });
-      watcher.on('error', (err) => log(`watching ${dirname(configPath)} failed: ${err.message}; the periodic re-check still runs`));
+      watcher.on('error', (err) => log.warn(`watching ${dirname(configPath)} failed; the periodic re-check still runs`, { error: err.message }));
     } catch (err) {
-      log(`watching ${dirname(configPath)} failed: ${(err as Error).message}; the periodic re-check still runs`);
+      log.warn(`watching ${dirname(configPath)} failed; the periodic re-check still runs`, { error: (err as Error).message });
     }
   }
 
@@ -110,7 +138,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       if (stopped) return Promise.resolve();
       if (!running) {
         running = pass()
-          .catch((err: Error) => log(`apply pass failed: ${err.stack ?? err.message}`))
+          .catch((err: Error) => log.error('apply pass failed', { error: err.stack ?? err.message }))
           .finally(() => {
             running = undefined;
           });
@@ -128,6 +156,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       watcher?.close();
       if (timer) clearInterval(timer);
       if (debounce) clearTimeout(debounce);
+      if (retry) clearTimeout(retry);
     },
     status: () => ({ ...status, errors: [...status.errors] }),
     config: () => current,

@@ -1,5 +1,6 @@
 // Plain-data status shared between the I/O edges (collector, apply loop) and the pure renderers
-// (metrics, landing page). No behaviour here.
+// (metrics, landing page), and its one constructor.
+import { clusterDigest, type Config } from './config.js';
 
 /** Outcome of one apply pass (see src/apply/io/apply.ts). */
 export interface ApplyReport {
@@ -33,4 +34,9 @@ export interface ConfigStatus {
   lastApply?: ApplyReport;
   /** Epoch milliseconds of the last pass that changed something. */
   lastChangeAt?: number;
+}
+
+/** The status of a config just read and valid, before any apply pass. */
+export function configStatusOf(path: string, config: Config): ConfigStatus {
+  return { path, valid: true, errors: [], digest: clusterDigest(config.cluster), applyEnabled: config.apply.enabled };
 }

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clusterDigest } from '../../../src/common/core/config.js';
 import type { ApplyReport } from '../../../src/common/core/status.js';
 import { createApplyLoop, type ApplyLoop } from '../../../src/apply/io/apply-loop.js';
+import { memoryLogger } from '../../../src/common/io/log.js';
 import { fakeMultipathd, makeRoot, type TestRoot } from '../../support/apply-root.js';
 
 const A = '3600a098038314c6f6b5d4f2d41434b31';
@@ -12,11 +13,11 @@ const B = '3600140500a1b2c3d4e5f6a7b8c9d0e1f';
 let root: TestRoot;
 let loop: ApplyLoop | undefined;
 let configPath: string;
-const logs: string[] = [];
+let log: ReturnType<typeof memoryLogger>;
 beforeEach(() => {
   root = makeRoot();
   configPath = join(root.dir, 'config.yml');
-  logs.length = 0;
+  log = memoryLogger();
 });
 afterEach(() => {
   loop?.stop();
@@ -29,15 +30,16 @@ function yaml(cluster: string, apply: Record<string, unknown> = {}): string {
   return `node: pve1\napply: ${JSON.stringify(a)}\n${cluster}`;
 }
 
-function start() {
+function start(settleMs = 20) {
   const mpd = fakeMultipathd();
   const reports: ApplyReport[] = [];
   loop = createApplyLoop({
     configPath,
     deps: { multipathdCommand: mpd.command, mountinfoPath: root.mountinfo, swapsPath: root.swaps },
     onReport: (r) => reports.push(r),
-    log: (l) => logs.push(l),
+    log,
     debounceMs: 50,
+    settleMs,
   });
   return { mpd, reports };
 }
@@ -90,7 +92,7 @@ describe('apply loop', () => {
     expect(status.digest).toBe(digest);
     expect(status.lastApply?.success).toBe(true);
     expect(root.wwids()).toEqual([A]);
-    expect(logs.some((l) => l.includes('keeping the last good config'))).toBe(true);
+    expect(log.lines.filter((l) => l.includes('keeping the last good config'))).toEqual([expect.stringMatching(/^level=error msg="config is invalid, keeping the last good config" file=\S+config\.yml errors=".*alias \\"a\\" is also used/)]);
     // fixed again: valid, applied
     writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A}, alias: a }, { wwid: ${B}, alias: b }]\n`));
     await loop!.trigger();
@@ -127,7 +129,8 @@ describe('apply loop', () => {
     let passes = 0;
     loop = createApplyLoop({
       configPath,
-      log: () => {},
+      log,
+      settleMs: 0,
       apply: async () => {
         active++;
         passes++;
@@ -140,5 +143,55 @@ describe('apply loop', () => {
     await Promise.all(Array.from({ length: 20 }, () => loop!.trigger()));
     expect(maxActive).toBe(1);
     expect(passes).toBe(2);
+  });
+});
+
+describe('apply loop: only a complete, settled config file is applied', () => {
+  const luns = Array.from({ length: 8 }, (_, i) => `3600a0980${String(i).padStart(24, '0')}`);
+  const lunsYaml = (n: number) => `cluster:\n  luns:\n${luns.slice(0, n).map((w) => `    - { wwid: ${w} }\n`).join('')}`;
+
+  it('a config written in place in two parts with a pause is not applied half-written: no WWID is removed', async () => {
+    writeFileSync(configPath, yaml(lunsYaml(7)));
+    start(600);
+    await loop!.start();
+    expect(root.wwids().sort()).toEqual(luns.slice(0, 7).sort());
+    // An editor rewrites the file in place: the first part alone is a valid config with 5 LUNs
+    // (it would remove 2, within apply.maxRemovalFraction), the second part brings the rest and an 8th.
+    const full = yaml(lunsYaml(8));
+    const cut = full.indexOf(`    - { wwid: ${luns[5]} }`);
+    const fd = openSync(configPath, 'w');
+    writeSync(fd, full.slice(0, cut));
+    await new Promise((r) => setTimeout(r, 250));
+    writeSync(fd, full.slice(cut));
+    closeSync(fd);
+    await vi.waitFor(() => expect(root.wwids().sort()).toEqual([...luns].sort()), { timeout: 10_000, interval: 50 });
+    expect(root.calls().filter((c) => c.startsWith('-w'))).toEqual([]);
+    expect(log.lines.some((l) => l.startsWith('level=info msg="config file is changing; waiting for it to settle"'))).toBe(true);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['whitespace-only', ' \n\n\t\n'],
+  ])('an %s file while serving is invalid, not the defaults: the last good config stays and nothing is removed', async (_name, text) => {
+    writeFileSync(configPath, yaml(lunsYaml(2)));
+    start();
+    await loop!.start();
+    writeFileSync(configPath, text);
+    await loop!.trigger();
+    expect(loop!.status()).toMatchObject({ valid: false, applyEnabled: true, errors: [expect.stringMatching(/config\.yml: empty config file/)] });
+    expect(loop!.config().cluster.luns).toHaveLength(2);
+    expect(root.calls().filter((c) => c.startsWith('-w'))).toEqual([]);
+    expect(log.lines).toContainEqual(expect.stringMatching(/^level=error msg="config is invalid, keeping the last good config" .*empty config file/));
+  });
+});
+
+describe('apply loop: log levels', () => {
+  it('apply errors are logged as level=error, changes as level=info', async () => {
+    root.failFor(A);
+    writeFileSync(configPath, yaml(`cluster:\n  luns: [{ wwid: ${A} }, { wwid: ${B} }]\n`));
+    start();
+    await loop!.start();
+    expect(log.lines).toContainEqual(expect.stringMatching(new RegExp(`^level=error msg="apply error: adding WWID ${A} \\(multipath -a\\) failed: exit 1: failed adding`)));
+    expect(log.lines).toContainEqual(`level=info msg="apply: added WWID ${B}"`);
   });
 });
