@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from '../../common/io/process.js';
 
 export interface AtomicWriteOptions {
   mode?: number;
@@ -53,15 +54,6 @@ export async function removeFileDurable(path: string): Promise<boolean> {
   }
   await fsyncDir(dirname(path));
   return true;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes temp files a killed writer left behind in `dir` (only ours: `.<name>.tmp-<pid>-<hex>`). */

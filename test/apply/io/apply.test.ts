@@ -223,6 +223,36 @@ describe('applyOnce: the root-device guard', () => {
   });
 });
 
+describe('applyOnce: maps in use and mass removals', () => {
+  it('refuses removing an owned WWID whose map has holders though nothing is mounted (LVM active, VM disks open)', async () => {
+    await applyOnce(root.config(`cluster:\n  luns: [{ wwid: ${A} }, { wwid: ${B} }, { wwid: ${C} }]\n`), CONFIG_PATH, deps());
+    root.blockDevice('dm-0', '253:0', ['dm-4'], `mpath-${A}`, A);
+    root.blockDevice('dm-4', '253:4', [], 'LVM-pve-vm-100', 'vmdata-vm--100--disk--0');
+    root.blockDevice('dm-1', '253:1', [], `mpath-${B}`, B);
+    const report = await applyOnce(root.config(`cluster:\n  luns: [{ wwid: ${C} }]\n`), CONFIG_PATH, deps());
+    expect(report.refused).toEqual([
+      `${A}: its map is in use (dm-0 is held by vmdata-vm--100--disk--0 (LVM)); list it in apply.allowRemovingInUse to remove it anyway`,
+    ]);
+    expect(root.calls().filter((c) => c.startsWith('-w'))).toEqual([`-w ${B}`]);
+    expect(root.wwids().sort()).toEqual([A, C].sort());
+    expect(state()).toEqual([A, C].sort());
+  });
+
+  it('a config that drops most LUNs at once (truncated, wrong file) removes none, and says so', async () => {
+    const five = [A, B, C, X, '36001405bbbbbbbbbbbbbbbbbbbbbbbb2'];
+    await applyOnce(root.config(`cluster:\n  luns: [${five.map((w) => `{ wwid: ${w} }`).join(', ')}]\n`), CONFIG_PATH, deps());
+    const report = await applyOnce(root.config(`cluster:\n  luns: [{ wwid: ${A} }]\n`), CONFIG_PATH, deps());
+    expect(report.success).toBe(true);
+    expect(report.refused).toHaveLength(4);
+    expect(report.refused[0]).toMatch(/: this pass would remove 4 of the 5 owned WWIDs, more than apply\.maxRemovalFraction \(0\.5\) allows/);
+    expect(root.calls().filter((c) => c.startsWith('-w'))).toEqual([]);
+    expect(root.wwids()).toHaveLength(5);
+    // the admin means it: allowed for this change
+    await applyOnce(root.config(`cluster:\n  luns: [{ wwid: ${A} }]\n`, { maxRemovalFraction: 1 }), CONFIG_PATH, deps());
+    expect(root.wwids()).toEqual([A]);
+  });
+});
+
 describe('applyOnce: atomic writes', () => {
   it('a failure between write and rename leaves the old file and no temp file; the next pass converges', async () => {
     const config1 = root.config(CLUSTER);
