@@ -54,6 +54,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   let interval = 0;
   let debounce: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let previousRefused: string[] | undefined;
   let running: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   let stopped = false;
@@ -103,6 +104,9 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     if (report.changed) status.lastChangeAt = report.finishedAt;
     for (const line of report.changes) log.info(`apply: ${line}`);
     for (const line of report.errors) log.error(`apply error: ${line}`);
+    // Refusals repeat every pass while the cause lasts: logged when they change.
+    if (report.refused.join('\n') !== (previousRefused ?? []).join('\n')) for (const line of report.refused) log.warn(`apply refused a removal: ${line}`);
+    previousRefused = report.refused;
     options.onReport?.(report, current);
   }
 

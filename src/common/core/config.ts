@@ -2,6 +2,7 @@
 // node of a cluster: `cluster` is the shared part, everything else may default per node.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseDurationMs } from './duration.js';
 import { DEFAULTS_KNOB_NAMES, DefaultsKnobs, KNOB_INDENT, LUN_KNOB_NAMES, lunOnlyKnobShape, oversizedKnobs, sharedKnobShape } from './multipath-knobs.js';
 import { checkOverrides } from './overrides-guard.js';
 
@@ -10,11 +11,10 @@ export const DEFAULT_SOCKET = '@/org/kernel/linux/storage/multipathd';
 /** multipathd 0.12+ also listens on this pathname socket. */
 export const PATHNAME_SOCKET = '/run/multipathd.socket';
 
-/** Durations as `250ms`, `5s`, `2m`, or a number of seconds; parsed to milliseconds. */
+/** Durations as `250ms`, `5s`, `2m`, `1m30s`, or a number of seconds; parsed to milliseconds. */
 export const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m?.[2] ?? 's'];
-  const ms = m && factor ? Number(m[1]) * factor : NaN;
+  const text = String(v).trim();
+  const ms = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) * 1000 : (parseDurationMs(text) ?? NaN);
   if (!(ms > 0)) {
     ctx.addIssue({ code: 'custom', message: `must be a positive duration such as 500ms, 5s or 2m, got ${JSON.stringify(v)}` });
     return z.NEVER;

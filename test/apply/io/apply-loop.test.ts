@@ -194,4 +194,13 @@ describe('apply loop: log levels', () => {
     expect(log.lines).toContainEqual(expect.stringMatching(new RegExp(`^level=error msg="apply error: adding WWID ${A} \\(multipath -a\\) failed: exit 1: failed adding`)));
     expect(log.lines).toContainEqual(`level=info msg="apply: added WWID ${B}"`);
   });
+
+  it('a refused removal is logged as level=warn once, not on every pass while it lasts', async () => {
+    writeFileSync(root.wwidsFile, `/${B}/\n`); // listed before: not ours
+    writeFileSync(configPath, yaml('cluster: {}\n'));
+    start();
+    await loop!.start();
+    await loop!.trigger();
+    expect(log.lines.filter((l) => l.includes('refused'))).toEqual([expect.stringMatching(new RegExp(`^level=warn msg="apply refused a removal: ${B}: not added by multipath-exporter`))]);
+  });
 });

@@ -123,3 +123,12 @@ describe("multipath-tools' own limits", () => {
     ]);
   });
 });
+
+describe('durations', () => {
+  it('go through the one duration parser: Go notation or a number of seconds', () => {
+    const timeout = (v: string) => Config.parse({ multipathd: { timeout: v } }).multipathd.timeout;
+    expect([timeout('500ms'), timeout('5s'), timeout('1m30s'), timeout('2'), timeout('1.5')]).toEqual([500, 5000, 90_000, 2000, 1500]);
+    expect(Config.safeParse({ multipathd: { timeout: '5 s' } }).success).toBe(false);
+    expect(Config.safeParse({ multipathd: { timeout: '0s' } }).success).toBe(false);
+  });
+});
