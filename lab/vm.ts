@@ -8,8 +8,6 @@ import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/sim/processes.js';
 
-export { freePort };
-
 export interface VmOptions {
   name: string;
   kernel: string;
@@ -35,8 +33,6 @@ function installExitHook(): void {
     for (const vm of live) vm.killNow();
   });
 }
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
 
 export class Vm {
   readonly name: string;
@@ -139,8 +135,8 @@ export class Vm {
     if (!proc || this.exited) return;
     this.signal('SIGTERM');
     const done = proc.then(() => true);
-    const timedOut = await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
-    if (!timedOut) {
+    const exitedInTime = await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+    if (!exitedInTime) {
       this.signal('SIGKILL');
       await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
     }

@@ -116,6 +116,40 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+const clip = (s: string, max = 2000): string => (s.length > max ? `${s.slice(0, max)}... (${s.length - max} more characters)` : s);
+
+/**
+ * Polls `probe` every `everyMs` (default 500) until `done` holds for its value (default: the value
+ * is truthy) and returns that value; a probe that throws is retried. After `timeoutMs` it throws
+ * with the last value seen and the last error.
+ */
+export async function waitFor<T>(
+  what: string,
+  limits: { timeoutMs: number; everyMs?: number },
+  probe: () => Promise<T>,
+  done: (value: T) => boolean = Boolean,
+): Promise<T> {
+  const deadline = Date.now() + limits.timeoutMs;
+  let last: { value: T } | undefined;
+  let error: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      last = { value };
+      error = undefined;
+      if (done(value)) return value;
+    } catch (err) {
+      error = err;
+    }
+    if (Date.now() >= deadline) {
+      const seen = last ? `; last seen: ${clip(JSON.stringify(last.value) ?? String(last.value))}` : '';
+      const failed = error ? ` (${error instanceof Error ? error.message : String(error)})` : '';
+      throw new Error(`timed out after ${limits.timeoutMs} ms waiting for ${what}${seen}${failed}`);
+    }
+    await sleep(limits.everyMs ?? 500);
+  }
+}
+
 /** Polls `url` until it answers 2xx; fails early when `proc` exits, or after `timeoutMs`. */
 export async function waitHttpReady(url: string, opts: { timeoutMs: number; proc?: Managed }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
