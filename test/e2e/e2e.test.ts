@@ -7,7 +7,8 @@
 // Per phase: the matrix and roll-up read back from Prometheus equal the matrix semantics of docs/rules.md
 // (expectedMatrix), the expected alerts reach the webhook with the right labels and route, the
 // inhibited ones do not (while firing in Prometheus), and after recovery every notified alert is
-// resolved. Before recovery every dashboard panel query returns data. Requires
+// resolved. Before recovery every dashboard panel query returns data, from series that carry only
+// the labels docs/metrics.md lists. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
@@ -20,6 +21,7 @@ import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
 import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix, startMonitoring } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
+import { metricContract } from '../support/dashboard-lint.js';
 import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
 
 const scenario = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
@@ -113,7 +115,8 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       it('every dashboard panel query returns data for the scenario', async () => {
         const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
         const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
-        const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl));
+        const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
+        const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl), { contract });
         expect(problems).toEqual([]);
       });
     }

@@ -473,15 +473,18 @@ export interface PanelProblem {
  * Evaluates every query of every panel and reports what would make a panel silently wrong: a
  * query error, a query that returns nothing, a metric selector that matches no series (a metric
  * or label value that does not exist), a label the panel displays that no query returns.
- * `optionalLabels` (e.g. `cluster` when the scrape config sets none) may be absent.
+ * `optionalLabels` (e.g. `cluster` when the scrape config sets none) may be absent. With a
+ * `contract` (metricContract of docs/metrics.md), a selector whose series carry a label the
+ * contract does not list for the metric is reported too: a roll-up that keeps `node` looks right
+ * through a dashboard's own `max by (...)`, never through this.
  */
 export async function checkDashboardQueries(
   dashboard: GrafanaDashboard,
   vars: Record<string, string>,
   evaluate: Evaluator,
-  opts: { time?: string | number; optionalLabels?: string[] } = {},
+  opts: { time?: string | number; optionalLabels?: string[]; contract?: Map<string, Set<string>> } = {},
 ): Promise<{ problems: PanelProblem[]; results: Map<string, Sample[]> }> {
-  const { time } = opts;
+  const { time, contract } = opts;
   const optional = new Set(opts.optionalLabels ?? []);
   const queries = dashboardQueries(dashboard, vars);
   const selectorExprs = queries.flatMap((q) => vectorSelectors(q.expr).map((s) => s.text));
@@ -507,6 +510,12 @@ export async function checkDashboardQueries(
       const sr = byExpr.get(s.text)!;
       if (sr.error || sr.samples.length === 0) {
         problems.push({ panel: q.panelTitle, refId: q.refId, problem: `selector matches no series: ${s.text}` });
+      }
+      const listed = contract?.get(s.metric);
+      for (const l of new Set(sr.samples.flatMap((x) => Object.keys(x.labels)))) {
+        if (listed && l !== '__name__' && !listed.has(l)) {
+          problems.push({ panel: q.panelTitle, refId: q.refId, problem: `series of ${s.metric} carry label ${l}, which docs/metrics.md does not list` });
+        }
       }
     }
   }
