@@ -110,7 +110,7 @@ function prepareNodeShare(): string {
   return dir;
 }
 
-/** Folders removed when this process exits without teardown (the VMs are killed by lab/vm.ts). */
+/** Folders removed when this process exits without teardown (the VMs are killed by src/sim/processes.ts). */
 const removeAtExit = new Set<string>();
 let dirHookInstalled = false;
 export function removeOnExit(dir: string): void {

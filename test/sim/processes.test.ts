@@ -1,6 +1,11 @@
-// The one bounded poll of the simulation, the end-to-end test and the lab (src/sim/processes.ts).
+// Managed processes and the one bounded poll of the simulation, the end-to-end test and the lab
+// (src/sim/processes.ts).
+import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/sim/processes.js';
+import { processAlive } from '../../src/common/io/process.js';
+import { spawnManaged, waitFor } from '../../src/sim/processes.js';
+import { REPO } from '../support/repo.js';
 
 const fast = { timeoutMs: 50, everyMs: 1 };
 
@@ -36,5 +41,48 @@ describe('waitFor', () => {
         return 'first';
       }, () => false),
     ).rejects.toThrow(/waiting for a probe that stops working; last seen: "first" \(connection refused\)$/);
+  });
+});
+
+describe('spawnManaged', () => {
+  /** True while any process of the group exists. */
+  const groupAlive = (pgid: number) => processAlive(-pgid);
+  const harness = async (mode: 'guarded' | 'plain') => {
+    const child = execa('node', ['--import', 'tsx', path.join(REPO, 'test/support/guarded-child.ts'), mode], { cwd: REPO, reject: false });
+    const pgid = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      void child.then((r) => reject(new Error(`harness exited: ${r.stderr}`)));
+    });
+    return { child, pgid };
+  };
+
+  it('streams every chunk of output to a listener and keeps the tail', async () => {
+    const chunks: string[] = [];
+    const m = spawnManaged('echo', 'sh', ['-c', 'echo one; echo two >&2'], { onOutput: (c) => chunks.push(c) });
+    await m.exited;
+    expect(chunks.join('').split('\n').filter(Boolean).sort()).toEqual(['one', 'two']);
+    expect(m.output()).toContain('one');
+  });
+
+  it('a guarded process is stopped when its harness is SIGKILLed (no exit hook runs); an unguarded one is not', async () => {
+    const plain = await harness('plain');
+    const guarded = await harness('guarded');
+    try {
+      expect(groupAlive(plain.pgid) && groupAlive(guarded.pgid)).toBe(true);
+      plain.child.kill('SIGKILL');
+      guarded.child.kill('SIGKILL');
+      await Promise.all([plain.child, guarded.child]);
+      await waitFor('the guarded sleep to be stopped', { timeoutMs: 30_000, everyMs: 100 }, async () => !groupAlive(guarded.pgid));
+      // The guard's last seconds are long enough for the unguarded one to show it outlives its harness.
+      expect(groupAlive(plain.pgid)).toBe(true);
+    } finally {
+      for (const pgid of [plain.pgid, guarded.pgid]) {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
   });
 });
