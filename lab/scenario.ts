@@ -165,6 +165,13 @@ class LabRun {
     this.log(`  ${node.name}: ${what}`);
   }
 
+  /** After a fault is undone: the node's map healthy again, the matrix optimal, `alertname` gone. */
+  async expectRecovered(node: Node, what: string, alertname: string): Promise<void> {
+    await this.expectGuest(node, what, (s) => healthy(s));
+    await this.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
+    await this.expectAlert(alertname, []);
+  }
+
   /** Wait until the node's exporter serves metrics for which `check` holds; returns them. */
   async expectMetrics(node: Node, what: string, check: (metrics: string) => boolean, timeoutMs: number): Promise<string> {
     return await waitFor(`${node.name} ${what}`, labPoll(timeoutMs), () => node.metrics(), check);
@@ -254,9 +261,7 @@ async function pathFailsOnNode2(lab: LabRun): Promise<void> {
   await lab.expectMatrix({ node1: 0, node2: 1, node3: 0 }, 1);
   await lab.expectAlert('MultipathLunDegraded', ['node2']);
   await n2.action('path-running', { hctl: victim.hctl });
-  await lab.expectGuest(n2, 'path back', (s) => healthy(s));
-  await lab.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
-  await lab.expectAlert('MultipathLunDegraded', []);
+  await lab.expectRecovered(n2, 'path back', 'MultipathLunDegraded');
   const { webhook } = lab.monitoring;
   await waitFor('a resolved MultipathLunDegraded notification for node2', labPoll(60_000), async () =>
     webhook.notifications.some((x) => x.status === 'resolved' && x.alerts.some((a) => a.labels.alertname === 'MultipathLunDegraded' && a.labels.node === 'node2' && a.status === 'resolved')),
@@ -281,9 +286,7 @@ async function pathRemovedOnNode1(lab: LabRun): Promise<void> {
   await lab.expectAlert('MultipathLunRedundancyLost', ['node1']);
   assert.deepEqual(await lab.activeAlerts('MultipathLunDegraded'), [], 'no MultipathLunDegraded: the map itself is optimal');
   await n1.action('host-rescan');
-  await lab.expectGuest(n1, 'path rediscovered', (s) => healthy(s));
-  await lab.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
-  await lab.expectAlert('MultipathLunRedundancyLost', []);
+  await lab.expectRecovered(n1, 'path rediscovered', 'MultipathLunRedundancyLost');
 }
 
 async function lunDisappearsFromNode3(lab: LabRun): Promise<void> {
@@ -294,9 +297,7 @@ async function lunDisappearsFromNode3(lab: LabRun): Promise<void> {
   await lab.expectMatrix({ node1: 0, node2: 0, node3: 2 }, 2);
   await lab.expectAlert('MultipathLunMissing', ['node3']);
   await n3.action('host-rescan');
-  await lab.expectGuest(n3, 'LUN back', (s) => healthy(s));
-  await lab.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
-  await lab.expectAlert('MultipathLunMissing', []);
+  await lab.expectRecovered(n3, 'LUN back', 'MultipathLunMissing');
 }
 
 async function multipathdStoppedOnNode1(lab: LabRun): Promise<void> {
@@ -307,9 +308,7 @@ async function multipathdStoppedOnNode1(lab: LabRun): Promise<void> {
   await lab.expectMatrix({ node1: 2, node2: 0, node3: 0 }, 2);
   await lab.expectAlert('MultipathDaemonDown', ['node1']);
   await n1.action('multipathd-start');
-  await lab.expectGuest(n1, 'multipathd back with the map', (s) => healthy(s));
-  await lab.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
-  await lab.expectAlert('MultipathDaemonDown', []);
+  await lab.expectRecovered(n1, 'multipathd back with the map', 'MultipathDaemonDown');
 }
 
 async function aliasChangeReachesEveryNode(lab: LabRun): Promise<void> {
