@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../src/common/io/process.js';
+import { waitFor } from '../src/sim/processes.js';
 import { Vm } from './vm.js';
 
 export const LAB_DIR = dirname(fileURLToPath(import.meta.url));
@@ -15,6 +17,9 @@ export const BUNDLE = join(ROOT, 'dist', 'multipath-exporter.mjs');
 /** The shared SAN LUN (scsi_debug LUN 0, same WWID on both paths and every VM) and the other one. */
 export const LUN_WWID = '333333330000007d0';
 export const OTHER_WWID = '333333330000007d1';
+
+/** Wait limits for the lab: a poll a second (the guests are slow TCG VMs on a shared host). */
+export const labPoll = (timeoutMs: number) => ({ timeoutMs, everyMs: 1000 });
 
 export interface ScsiDevice {
   hctl: string;
@@ -105,7 +110,7 @@ function prepareNodeShare(): string {
   return dir;
 }
 
-/** Folders removed when this process exits without teardown (the VMs are killed by lab/vm.ts). */
+/** Folders removed when this process exits without teardown (the VMs are killed by src/sim/processes.ts). */
 const removeAtExit = new Set<string>();
 let dirHookInstalled = false;
 export function removeOnExit(dir: string): void {
@@ -123,13 +128,7 @@ export function removeStaleRuns(): void {
   for (const name of readdirSync(BUILD_DIR)) {
     const m = /^(?:run|prom)-(\d+)-/.exec(name);
     if (!m) continue;
-    let alive = true;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) rmSync(join(BUILD_DIR, name), { recursive: true, force: true });
+    if (!processAlive(Number(m[1]))) rmSync(join(BUILD_DIR, name), { recursive: true, force: true });
   }
 }
 
@@ -195,7 +194,7 @@ export class Cluster {
       this.nodes.map(async (n) => {
         await n.vm.waitForSerial(/^LAB: agent listening/m, this.opts.bootTimeoutMs ?? 240_000);
         // The forwarded port answers once the guest's agent does.
-        await waitFor(async () => (await n.state()).hostname === n.name, 60_000, `${n.name} agent`);
+        await waitFor(`${n.name} agent`, labPoll(60_000), async () => (await n.state()).hostname === n.name);
         this.log(`${n.name} up after ${((Date.now() - t1) / 1000).toFixed(1)} s (agent ${n.vm.agentPort}, exporter ${n.vm.exporterPort})`);
       }),
     );
@@ -210,24 +209,5 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.vm.stop()));
     if (this.runDir) rmSync(this.runDir, { recursive: true, force: true });
-  }
-}
-
-/** Poll `check` until it returns truthy (or stops throwing), bounded. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false | null>, timeoutMs: number, what: string, everyMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

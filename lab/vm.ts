@@ -2,13 +2,10 @@
 // agent and the exporter, two read-only 9p shares (the host's node binary, the run folder with the
 // agent, the exporter bundle and the cluster config). The serial console is kept in memory.
 //
-// Every qemu runs under lab/qemu-guard.sh in its own process group: teardown kills the group, and
-// the guard stops qemu when the harness is gone (even after a SIGKILL) or after `maxLifetimeSec`.
-import { execa, type ResultPromise } from 'execa';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/sim/processes.js';
-
-export { freePort };
+// Every qemu is a managed process (src/sim/processes.ts) under the process guard, in its own
+// process group: teardown kills the group, an exit of the harness kills it, and the guard stops
+// qemu when the harness is gone (even after a SIGKILL) or after `maxLifetimeSec`.
+import { freePort, type Managed, spawnManaged } from '../src/sim/processes.js';
 
 export interface VmOptions {
   name: string;
@@ -25,27 +22,13 @@ export interface VmOptions {
 export const GUEST_AGENT_PORT = 9101;
 export const GUEST_EXPORTER_PORT = 10036;
 
-const live = new Set<Vm>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Synchronous last resort: the process is going away without teardown.
-  process.on('exit', () => {
-    for (const vm of live) vm.killNow();
-  });
-}
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
-
 export class Vm {
   readonly name: string;
   agentPort = 0;
   exporterPort = 0;
   serial = '';
   startedAt = 0;
-  private proc: ResultPromise | undefined;
-  private exited = false;
+  private proc: Managed | undefined;
   private waiters: Array<() => void> = [];
 
   constructor(private readonly opts: VmOptions) {
@@ -59,11 +42,10 @@ export class Vm {
     return `http://127.0.0.1:${this.exporterPort}`;
   }
   get running(): boolean {
-    return this.proc !== undefined && !this.exited;
+    return this.proc?.running() ?? false;
   }
 
   async start(): Promise<void> {
-    installExitHook();
     this.agentPort = await freePort();
     this.exporterPort = await freePort();
     const o = this.opts;
@@ -73,7 +55,7 @@ export class Vm {
     ].join(',');
     const append = ['console=ttyS0', 'panic=-1', 'loglevel=4', 'edd=off', 'mitigations=off', 'tsc=reliable', 'no_timer_check', `lab.node=${o.name}`, `lab.scsi=${o.scsi === false ? 0 : 1}`].join(' ');
     const qemu = [
-      'qemu-system-x86_64', '-accel', 'tcg', '-m', String(o.memoryMb ?? 768), '-smp', '1',
+      '-accel', 'tcg', '-m', String(o.memoryMb ?? 768), '-smp', '1',
       '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
       '-kernel', o.kernel, '-initrd', o.initrd, '-append', append,
       '-netdev', `user,id=n0,restrict=on,${fwd}`, '-device', 'virtio-net-pci,netdev=n0,romfile=',
@@ -81,28 +63,16 @@ export class Vm {
       '-virtfs', `local,path=${o.runShare},mount_tag=run,security_model=none,readonly=on`,
     ];
     this.startedAt = Date.now();
-    const guard = fileURLToPath(new URL('./qemu-guard.sh', import.meta.url));
-    const proc = execa('bash', [guard, String(process.pid), String(o.maxLifetimeSec ?? 900), ...qemu], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: 'ignore',
-      all: true,
-      buffer: false,
+    const proc = spawnManaged(`qemu ${o.name}`, 'qemu-system-x86_64', qemu, {
+      guard: { maxLifetimeSec: o.maxLifetimeSec ?? 900 },
+      onOutput: (chunk) => {
+        this.serial += chunk;
+        if (this.serial.length > 2_000_000) this.serial = this.serial.slice(-1_000_000);
+        this.wake();
+      },
     });
     this.proc = proc;
-    live.add(this);
-    proc.all?.setEncoding('utf8');
-    proc.all?.on('data', (chunk: string) => {
-      this.serial += chunk;
-      if (this.serial.length > 2_000_000) this.serial = this.serial.slice(-1_000_000);
-      this.wake();
-    });
-    void proc.then(() => {
-      this.exited = true;
-      live.delete(this);
-      this.wake();
-    });
+    void proc.exited.then(() => this.wake());
   }
 
   private wake(): void {
@@ -119,7 +89,7 @@ export class Vm {
       if (m) return m;
       const fail = this.serial.match(/^LAB: FAIL[^\n]*\n/m);
       if (fail) throw new Error(`${this.name}: ${fail[0].trim()}\n${this.serialTail()}`);
-      if (this.exited) throw new Error(`${this.name}: qemu exited before ${re}\n${this.serialTail()}`);
+      if (!this.running) throw new Error(`${this.name}: qemu exited before ${re}\n${this.serialTail()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${this.name}: no ${re} on the serial console within ${timeoutMs} ms\n${this.serialTail()}`);
       await new Promise<void>((resolve) => {
@@ -133,30 +103,8 @@ export class Vm {
     return this.serial.replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|c)|\r/g, '').split('\n').slice(-lines).join('\n');
   }
 
-  /** Kill the qemu process group and wait for it (bounded). */
+  /** Stop qemu: SIGTERM to its process group, SIGKILL after 5 s; resolves once it has exited. */
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || this.exited) return;
-    this.signal('SIGTERM');
-    const done = proc.then(() => true);
-    const timedOut = await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
-    if (!timedOut) {
-      this.signal('SIGKILL');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-    }
-  }
-
-  killNow(): void {
-    if (this.proc && !this.exited) this.signal('SIGKILL');
-  }
-
-  private signal(sig: NodeJS.Signals): void {
-    const pid = this.proc?.pid;
-    if (!pid) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* already gone */
-    }
+    await this.proc?.stop(5000);
   }
 }

@@ -1,7 +1,9 @@
-// Child processes of the simulation (exporters, Prometheus, Alertmanager): each in its own process
-// group, so stopping it stops everything it started; every one still running when this process
-// exits is killed (also when a test fails or times out). Plus free loopback ports and readiness.
+// Child processes of the simulation and the lab (exporters, Prometheus, Alertmanager, qemu): each in
+// its own process group, so stopping it stops everything it started; every one still running when
+// this process exits is killed (also when a test fails or times out), and a guarded one also when
+// this process is SIGKILLed. Plus free loopback ports, readiness and bounded waits.
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 
 export interface Managed {
@@ -47,10 +49,24 @@ function installExitHook(): void {
 }
 
 const TAIL = 16 * 1024;
+const GUARD = fileURLToPath(new URL('./process-guard.sh', import.meta.url));
 
-export function spawnManaged(name: string, file: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Managed {
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Every chunk of its stdout and stderr as it arrives (the tail for `output()` is kept anyway). */
+  onOutput?: (chunk: string) => void;
+  /**
+   * Run it under src/sim/process-guard.sh, which stops it once this process is gone, even after a
+   * SIGKILL that runs no exit hook, and after `maxLifetimeSec` at most.
+   */
+  guard?: { maxLifetimeSec: number };
+}
+
+export function spawnManaged(name: string, file: string, args: string[], opts: SpawnOptions = {}): Managed {
   installExitHook();
-  const child: ResultPromise = execa(file, args, {
+  const [command, argv] = opts.guard ? ['bash', [GUARD, String(process.pid), String(opts.guard.maxLifetimeSec), file, ...args]] : [file, args];
+  const child: ResultPromise = execa(command, argv, {
     cwd: opts.cwd,
     env: opts.env,
     detached: true,
@@ -63,11 +79,14 @@ export function spawnManaged(name: string, file: string, args: string[], opts: {
   if (child.pid === undefined) throw new Error(`${name}: could not start ${file}`);
   const pid = child.pid;
   let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-TAIL);
+  const keep = (chunk: string) => {
+    tail = (tail + chunk).slice(-TAIL);
+    opts.onOutput?.(chunk);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', keep);
+  }
   let done = false;
   const exited = child.then(
     () => undefined,
@@ -115,6 +134,40 @@ export async function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const clip = (s: string, max = 2000): string => (s.length > max ? `${s.slice(0, max)}... (${s.length - max} more characters)` : s);
+
+/**
+ * Polls `probe` every `everyMs` (default 500) until `done` holds for its value (default: the value
+ * is truthy) and returns that value; a probe that throws is retried. After `timeoutMs` it throws
+ * with the last value seen and the last error.
+ */
+export async function waitFor<T>(
+  what: string,
+  limits: { timeoutMs: number; everyMs?: number },
+  probe: () => Promise<T>,
+  done: (value: T) => boolean = Boolean,
+): Promise<T> {
+  const deadline = Date.now() + limits.timeoutMs;
+  let last: { value: T } | undefined;
+  let error: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      last = { value };
+      error = undefined;
+      if (done(value)) return value;
+    } catch (err) {
+      error = err;
+    }
+    if (Date.now() >= deadline) {
+      const seen = last ? `; last seen: ${clip(JSON.stringify(last.value) ?? String(last.value))}` : '';
+      const failed = error ? ` (${error instanceof Error ? error.message : String(error)})` : '';
+      throw new Error(`timed out after ${limits.timeoutMs} ms waiting for ${what}${seen}${failed}`);
+    }
+    await sleep(limits.everyMs ?? 500);
+  }
+}
 
 /** Polls `url` until it answers 2xx; fails early when `proc` exits, or after `timeoutMs`. */
 export async function waitHttpReady(url: string, opts: { timeoutMs: number; proc?: Managed }): Promise<void> {

@@ -2,13 +2,14 @@
 // say what every node looks like in a phase (or at a time t), what each node's multipathd answers,
 // each exporter's config, and what Prometheus' matrix, roll-up and alerts must then be (the
 // matrix semantics of docs/rules.md, as the recording rules implement them).
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { Duration, Wwid } from '../common/core/config.js';
+import { Duration, NodeName, Wwid } from '../common/core/config.js';
+import { lunOnlyKnobShape } from '../common/core/multipath-knobs.js';
+import { formatConfigError, parseYamlWithSchema } from '../common/core/yaml-schema.js';
 import type { SimMap, SimPath } from './maps-reply.js';
 
-const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');
-const Alias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a map alias (letters, digits, ".", "_", "-")');
+// Node names and aliases follow the exporter config's rules: a scenario becomes its config.
+const Alias = lunOnlyKnobShape.alias;
 /** A path of a LUN on a node: 1-based index, or `all`. */
 const PathRef = z.union([z.number().int().min(1), z.literal('all')]);
 
@@ -98,19 +99,13 @@ export const Scenario = z
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioInput = z.input<typeof Scenario>;
 
-/** Parses and validates a scenario file's text; throws one message listing every problem. */
+/**
+ * Parses and validates a scenario file's text (the config's YAML loader); throws one message
+ * listing every problem with its file, line and YAML path.
+ */
 export function parseScenario(text: string, source = 'scenario'): Scenario {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (err) {
-    throw new Error(`${source}: not valid YAML: ${(err as Error).message}`);
-  }
-  const result = Scenario.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Error(`${source}: invalid scenario:\n${lines.join('\n')}`);
-  }
+  const result = parseYamlWithSchema(text, source, Scenario);
+  if (!result.ok) throw new Error(`invalid scenario ${source}:\n${result.errors.map((e) => `  ${formatConfigError(e)}`).join('\n')}`);
   return result.data;
 }
 

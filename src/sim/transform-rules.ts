@@ -10,28 +10,13 @@
 //   simulated nodes as static targets, each carrying its `node` label, plus the rule files and the
 //   Alertmanager.
 import { parse, stringify } from 'yaml';
+import { formatDuration, parseDurationMs } from '../common/core/duration.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
-
-/** Milliseconds of a Prometheus duration such as `1h30m`, `10m`, `500ms`. */
-export function parsePromDuration(d: string): number {
-  const text = String(d).trim();
-  if (!text) throw new Error('empty duration');
-  let ms = 0;
-  let rest = text;
-  while (rest) {
-    const m = /^(\d+)(ms|s|m|h|d|w|y)/.exec(rest);
-    if (!m) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)}`);
-    ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
+/** Milliseconds of a rule file's duration (`10m`, `1h30m`); throws on anything else. */
+export function ruleDurationMs(d: string): number {
+  const ms = parseDurationMs(String(d));
+  if (ms === undefined) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)}`);
   return ms;
-}
-
-/** A Prometheus duration for `ms` (whole seconds as `Ns`, else `Nms`). */
-export function formatPromDuration(ms: number): string {
-  const rounded = Math.max(0, Math.round(ms));
-  return rounded % 1000 === 0 ? `${rounded / 1000}s` : `${rounded}ms`;
 }
 
 export interface ShortenOptions {
@@ -50,12 +35,12 @@ interface RuleGroupFile {
 /** The shortened `for:` of one alert (pure arithmetic, exported for the docs' table and tests). */
 export function shortenDuration(d: string, opts: ShortenOptions): string {
   if (!(opts.factor >= 1)) throw new Error(`factor must be >= 1, got ${opts.factor}`);
-  const ms = parsePromDuration(d);
+  const ms = ruleDurationMs(d);
   if (ms === 0) return '0s';
   let out = Math.round(ms / opts.factor);
   out = Math.max(out, opts.minMs ?? 1000);
   if (opts.maxMs !== undefined) out = Math.min(out, opts.maxMs);
-  return formatPromDuration(out);
+  return formatDuration(out);
 }
 
 /** The alerting rule file with every `for:` shortened; throws when it has no alert at all. */

@@ -1,18 +1,18 @@
 // Lint of dashboards/multipath-health.json and its provisioning files, in the spirit of
-// grafana/dashboard-linter and mixtool (test/support/dashboard-lint.ts). Each rule also runs on a
-// mutated copy, so every check is seen to fail.
+// grafana/dashboard-linter and mixtool (test/support/dashboard-lint.ts). Every rule of LINT_RULES
+// also runs on a mutated copy that it, and no other rule, must reject: each check is seen to fail.
 import { REPO } from '../support/repo.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { lintDashboard, metricContract } from '../support/dashboard-lint.js';
+import { LINT_RULES, lintDashboard, type LintRule, metricContract } from '../support/dashboard-lint.js';
 import { dashboardPanels, promqlSyntaxErrors, type GrafanaDashboard, type GrafanaPanel } from '../support/dashboard-queries.js';
 
 const read = (f: string): string => readFileSync(path.join(REPO, f), 'utf8');
 const dashboard = (): GrafanaDashboard => JSON.parse(read('dashboards/multipath-health.json')) as GrafanaDashboard;
 const contract = metricContract(read('docs/metrics.md'));
-const lint = (d: GrafanaDashboard): string[] => lintDashboard(d, contract);
+const lint = (d: GrafanaDashboard): string[] => lintDashboard(d, contract).map((p) => p.message);
 const panel = (d: GrafanaDashboard, title: string): GrafanaPanel => {
   const p = dashboardPanels(d).find((x) => x.title === title);
   if (!p) throw new Error(`no panel ${title}`);
@@ -24,8 +24,164 @@ const mutated = (mutate: (d: GrafanaDashboard) => void): string[] => {
   mutate(d);
   return lint(d);
 };
+const variable = (d: GrafanaDashboard, name: string) => {
+  const v = d.templating!.list!.find((x) => x.name === name);
+  if (!v) throw new Error(`no variable ${name}`);
+  return v;
+};
+
+type Mutation = { change: string; mutate: (d: GrafanaDashboard) => void; problem: string | RegExp };
+/**
+ * Per rule, mutated copies of the shipped dashboard it must reject. Typed by LintRule, so a new rule
+ * without a negative case does not compile.
+ */
+const NEGATIVE: Record<LintRule, Mutation[]> = {
+  uid: [{ change: 'uid removed', mutate: (x) => delete x.uid, problem: 'dashboard has no uid' }],
+  title: [{ change: 'empty title', mutate: (x) => (x.title = ''), problem: 'dashboard has no title' }],
+  'id-null': [{ change: 'id 7', mutate: (x) => (x.id = 7), problem: 'dashboard id must be null (provisioning assigns it)' }],
+  'no-inputs': [
+    { change: '__inputs added', mutate: (x) => ((x as Record<string, unknown>).__inputs = []), problem: 'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them' },
+    {
+      change: 'a ${DS_...} in a description',
+      mutate: (x) => (panel(x, 'Paths').description = 'from ${DS_PROMETHEUS}'),
+      problem: 'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them',
+    },
+  ],
+  'one-datasource-variable': [
+    { change: 'a second datasource variable', mutate: (x) => x.templating!.list!.push({ name: 'ds2', type: 'datasource', query: 'prometheus' }), problem: 'expected exactly one datasource variable, found 2' },
+  ],
+  'datasource-variable': [
+    { change: 'datasource variable renamed', mutate: (x) => (x.templating!.list!.find((v) => v.type === 'datasource')!.name = 'ds'), problem: 'the datasource variable must be named datasource and query prometheus' },
+    { change: 'datasource variable of loki', mutate: (x) => (x.templating!.list!.find((v) => v.type === 'datasource')!.query = 'loki'), problem: 'the datasource variable must be named datasource and query prometheus' },
+  ],
+  'filter-variables': [{ change: 'cluster variable removed', mutate: (x) => (x.templating!.list = x.templating!.list!.filter((v) => v.name !== 'cluster')), problem: 'no variable cluster' }],
+  'variable-datasource': [{ change: 'node variable on another datasource', mutate: (x) => (variable(x, 'node').datasource = { uid: 'x' }), problem: 'variable node: datasource is not ${datasource}' }],
+  'variable-label-values': [
+    { change: 'node variable a plain query', mutate: (x) => (variable(x, 'node').query = { query: 'up', refId: 'A' }), problem: 'variable node: query is not label_values(<selector>, label)' },
+    {
+      change: 'node variable listing wwid',
+      mutate: (x) => {
+        const v = variable(x, 'node');
+        v.query = { query: 'label_values(multipath_up{job=~"$job", cluster=~"$cluster"}, wwid)', refId: 'A' };
+      },
+      problem: 'variable node: lists label wwid, not node',
+    },
+  ],
+  'variable-all': [{ change: 'node variable without allValue', mutate: (x) => (variable(x, 'node').allValue = null), problem: 'variable node: needs All with allValue ".*" (matches series without the label)' }],
+  'unique-panel-id': [{ change: 'two panels with one id', mutate: (x) => (panel(x, 'Paths').id = panel(x, 'Scrape duration').id), problem: /^duplicate panel id \d+$/ }],
+  'unique-panel-title': [{ change: 'two panels with one title', mutate: (x) => (panel(x, 'Paths').title = 'Scrape duration'), problem: 'duplicate panel title "Scrape duration"' }],
+  'core-panel-type': [{ change: 'a plugin panel', mutate: (x) => (panel(x, 'Paths').type = 'flant-statusmap-panel'), problem: 'panel "Paths": panel type flant-statusmap-panel is not a core panel' }],
+  'panel-title': [{ change: 'title removed', mutate: (x) => delete panel(x, 'Paths').title, problem: /^panel "\d+": no title$/ }],
+  'panel-description': [{ change: 'description removed', mutate: (x) => delete panel(x, 'Paths').description, problem: 'panel "Paths": no description' }],
+  'panel-datasource': [{ change: 'panel on another datasource', mutate: (x) => (panel(x, 'Paths').datasource = { type: 'prometheus', uid: 'abc' }), problem: 'panel "Paths": datasource is not ${datasource}' }],
+  'panel-unit': [{ change: 'unit removed', mutate: (x) => delete panel(x, 'Scrape duration').fieldConfig!.defaults!.unit, problem: 'panel "Scrape duration": no unit and no value mappings' }],
+  'panel-queries': [{ change: 'queries removed', mutate: (x) => (panel(x, 'Scrape duration').targets = []), problem: 'panel "Scrape duration": no queries' }],
+  'unique-ref-id': [{ change: 'two queries with one refId', mutate: (x) => (panel(x, 'Paths').targets![1]!.refId = 'A'), problem: 'panel "Paths" query A: duplicate refId' }],
+  'query-datasource': [{ change: 'query on another datasource', mutate: (x) => (panel(x, 'Paths').targets![1]!.datasource = { type: 'prometheus', uid: 'abc' }), problem: 'panel "Paths" query B: datasource is not ${datasource}' }],
+  'query-expression': [
+    { change: 'empty expression', mutate: (x) => (panel(x, 'Scrape duration').targets![0]!.expr = ' '), problem: 'panel "Scrape duration" query A: no PromQL expression' },
+    { change: 'expression removed', mutate: (x) => delete panel(x, 'Scrape duration').targets![0]!.expr, problem: 'panel "Scrape duration" query A: no PromQL expression' },
+  ],
+  'known-variables': [
+    {
+      change: 'a misspelt variable',
+      mutate: (x) => {
+        const t = panel(x, 'Scrape duration').targets![0]!;
+        t.expr = t.expr!.replace('"$node"', '"$nodes"');
+      },
+      problem: /^panel "Scrape duration" query A: unknown dashboard variable \$nodes in: /,
+    },
+  ],
+  'promql-syntax': [
+    {
+      change: 'a broken query',
+      mutate: (x) => {
+        const t = panel(x, 'Scrape duration').targets![0]!;
+        t.expr = `sum by (node (${t.expr})`;
+      },
+      problem: /^panel "Scrape duration" query A: PromQL syntax error near /,
+    },
+    {
+      change: 'a broken variable query',
+      mutate: (x) => (variable(x, 'wwid').query = 'label_values(node_wwid:multipath_state:code{node=~"$node", wwid, wwid)'),
+      problem: /^variable wwid: PromQL syntax error near /,
+    },
+  ],
+  'rate-interval': [
+    {
+      change: 'a fixed rate window',
+      mutate: (x) => {
+        const t = panel(x, 'Path faults and path-group switches').targets![0]!;
+        t.expr = t.expr!.replace('[$__rate_interval]', '[5m]');
+      },
+      problem: 'panel "Path faults and path-group switches" query A: rate(...[5m]) does not use $__rate_interval',
+    },
+    {
+      change: 'a rate without a range',
+      mutate: (x) => {
+        const t = panel(x, 'Path faults and path-group switches').targets![0]!;
+        t.expr = t.expr!.replace('[$__rate_interval]', '');
+      },
+      problem: 'panel "Path faults and path-group switches" query A: rate(...) without a range',
+    },
+  ],
+  'metric-in-contract': [
+    {
+      change: 'a metric docs/metrics.md does not list',
+      mutate: (x) => {
+        const t = panel(x, 'Scrape duration').targets![0]!;
+        t.expr = t.expr!.replace('multipath_scrape_duration_seconds', 'multipath_scrape_seconds');
+      },
+      problem: 'panel "Scrape duration" query A: metric multipath_scrape_seconds is not in docs/metrics.md',
+    },
+  ],
+  'selector-filters': [
+    {
+      change: 'no wwid filter',
+      mutate: (x) => {
+        const t = panel(x, 'Paths: active, total, expected').targets![0]!;
+        t.expr = t.expr!.replace(', wwid=~"$wwid"', '');
+      },
+      problem: 'panel "Paths: active, total, expected" query A: selector multipath_map_paths_active does not filter wwid=~"$wwid"',
+    },
+    {
+      change: 'node filtered by a constant',
+      mutate: (x) => {
+        const t = panel(x, 'Scrape duration').targets![0]!;
+        t.expr = t.expr!.replace('node=~"$node"', 'node=~".*"');
+      },
+      problem: 'panel "Scrape duration" query A: selector multipath_scrape_duration_seconds does not filter node=~"$node"',
+    },
+  ],
+  'selector-labels': [
+    {
+      change: 'a wwid filter on a node metric',
+      mutate: (x) => {
+        const t = panel(x, 'Scrape duration').targets![0]!;
+        t.expr = t.expr!.replace('node=~"$node"', 'node=~"$node", wwid=~"$wwid"');
+      },
+      problem: 'panel "Scrape duration" query A: selector multipath_scrape_duration_seconds matches label wwid it does not have',
+    },
+  ],
+};
 
 describe('dashboard lint', () => {
+  it('has a negative case for every rule', () => {
+    expect(Object.keys(NEGATIVE).sort()).toEqual(Object.keys(LINT_RULES).sort());
+    for (const cases of Object.values(NEGATIVE)) expect(cases.length).toBeGreaterThan(0);
+  });
+
+  describe.each(Object.entries(NEGATIVE).flatMap(([rule, cases]) => cases.map((c) => [rule as LintRule, c] as const)))('rule %s', (rule, c) => {
+    it(`rejects a copy with ${c.change}, by that rule alone`, () => {
+      const d = dashboard();
+      c.mutate(d);
+      const problems = lintDashboard(d, contract);
+      expect(problems.map((p) => p.rule)).toEqual([rule]);
+      if (typeof c.problem === 'string') expect(problems[0]!.message).toBe(c.problem);
+      else expect(problems[0]!.message).toMatch(c.problem);
+    });
+  });
+
   it('every shipped dashboard has no lint problems', () => {
     const files = readdirSync(path.join(REPO, 'dashboards')).filter((f) => f.endsWith('.json'));
     expect(files).toContain('multipath-health.json');
@@ -35,9 +191,6 @@ describe('dashboard lint', () => {
   it('has a stable uid, a title, id null, a refresh and a time range, and targets Grafana 10.4+ (schema 39)', () => {
     const d = dashboard();
     expect(d).toMatchObject({ uid: 'multipath-health', title: 'Multipath health', id: null, refresh: '30s', time: { from: 'now-6h', to: 'now' }, schemaVersion: 39 });
-    expect(mutated((x) => delete x.uid)).toContain('dashboard has no uid');
-    expect(mutated((x) => (x.title = ''))).toContain('dashboard has no title');
-    expect(mutated((x) => (x.id = 7))).toContain('dashboard id must be null (provisioning assigns it)');
   });
 
   it('reads the metric contract from docs/metrics.md', () => {
@@ -47,104 +200,24 @@ describe('dashboard lint', () => {
     expect(contract.size).toBeGreaterThan(40);
   });
 
-  it('exactly one datasource variable named datasource, used by every panel, target and variable; never __inputs', () => {
-    expect(mutated((x) => x.templating!.list!.push({ name: 'ds2', type: 'datasource', query: 'prometheus' }))).toContain(
-      'expected exactly one datasource variable, found 2',
-    );
-    expect(mutated((x) => (x.templating!.list!.find((v) => v.type === 'datasource')!.name = 'ds'))).toContain(
-      'the datasource variable must be named datasource and query prometheus',
-    );
-    expect(mutated((x) => (panel(x, 'Paths').datasource = { type: 'prometheus', uid: 'abc' }))).toContain(
-      'panel "Paths": datasource is not ${datasource}',
-    );
-    expect(mutated((x) => (panel(x, 'Paths').targets![1]!.datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' }))).toEqual(
-      expect.arrayContaining(['panel "Paths" query B: datasource is not ${datasource}', 'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them']),
-    );
-    expect(mutated((x) => ((x as Record<string, unknown>).__inputs = []))).toContain(
+  it('a ${DS_...} datasource on a query is both a foreign datasource and an unresolvable input', () => {
+    expect(mutated((x) => (panel(x, 'Paths').targets![1]!.datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' }))).toEqual([
       'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them',
-    );
-    expect(mutated((x) => (x.templating!.list!.find((v) => v.name === 'node')!.datasource = { uid: 'x' }))).toContain(
-      'variable node: datasource is not ${datasource}',
-    );
+      'panel "Paths" query B: datasource is not ${datasource}',
+    ]);
   });
 
-  it('every PromQL expression parses (lezer-promql); a broken one is caught', () => {
+  it('lezer-promql finds syntax errors', () => {
     expect(promqlSyntaxErrors('sum by (node) (up)')).toEqual([]);
     expect(promqlSyntaxErrors('sum by (node (up)').length).toBeGreaterThan(0);
-    const broken = mutated((x) => {
-      const t = panel(x, 'Scrape duration').targets![0]!;
-      t.expr = `sum by (node (${t.expr})`;
-    });
-    expect(broken.some((m) => m.startsWith('panel "Scrape duration" query A: PromQL syntax error'))).toBe(true);
-    const badVar = mutated((x) => {
-      const v = x.templating!.list!.find((y) => y.name === 'wwid')!;
-      v.query = 'label_values(node_wwid:multipath_state:code{node=~"$node", wwid, wwid)';
-    });
-    expect(badVar.some((m) => m.startsWith('variable wwid: PromQL syntax error'))).toBe(true);
   });
 
-  it('rate windows use $__rate_interval', () => {
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Path faults and path-group switches').targets![0]!;
-        t.expr = t.expr!.replace('[$__rate_interval]', '[5m]');
-      }),
-    ).toContain('panel "Path faults and path-group switches" query A: rate(...[5m]) does not use $__rate_interval');
-  });
-
-  it('numeric panels have a unit or value mappings', () => {
-    expect(
-      mutated((x) => {
-        const d = panel(x, 'Scrape duration').fieldConfig!.defaults!;
-        delete d.unit;
-      }),
-    ).toContain('panel "Scrape duration": no unit and no value mappings');
-    // value mappings excuse a missing unit (dashboard-linter's panel-units-rule)
+  it('value mappings excuse a missing unit (dashboard-linter\'s panel-units-rule)', () => {
     expect(
       mutated((x) => {
         delete panel(x, 'Health matrix now').fieldConfig!.defaults!.unit;
       }),
     ).toEqual([]);
-  });
-
-  it('every selector filters job, cluster, node and LUN where the metric has the label; metrics exist in the contract', () => {
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Paths: active, total, expected').targets![0]!;
-        t.expr = t.expr!.replace(', wwid=~"$wwid"', '');
-      }),
-    ).toContain('panel "Paths: active, total, expected" query A: selector multipath_map_paths_active does not filter wwid=~"$wwid"');
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Scrape duration').targets![0]!;
-        t.expr = t.expr!.replace('node=~"$node"', 'node=~".*"');
-      }),
-    ).toContain('panel "Scrape duration" query A: selector multipath_scrape_duration_seconds does not filter node=~"$node"');
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Scrape duration').targets![0]!;
-        t.expr = t.expr!.replace('cluster=~"$cluster", ', '');
-      }),
-    ).toContain('panel "Scrape duration" query A: selector multipath_scrape_duration_seconds does not filter cluster=~"$cluster"');
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Scrape duration').targets![0]!;
-        t.expr = t.expr!.replace('multipath_scrape_duration_seconds', 'multipath_scrape_seconds');
-      }),
-    ).toContain('panel "Scrape duration" query A: metric multipath_scrape_seconds is not in docs/metrics.md');
-    expect(
-      mutated((x) => {
-        const t = panel(x, 'Scrape duration').targets![0]!;
-        t.expr = t.expr!.replace('node=~"$node"', 'node=~"$node", wwid=~"$wwid"');
-      }),
-    ).toContain('panel "Scrape duration" query A: selector multipath_scrape_duration_seconds matches label wwid it does not have');
-    expect(mutated((x) => (x.templating!.list = x.templating!.list!.filter((v) => v.name !== 'cluster')))).toContain('no variable cluster');
-    expect(
-      mutated((x) => {
-        const v = x.templating!.list!.find((y) => y.name === 'node')!;
-        v.allValue = null;
-      }),
-    ).toContain('variable node: needs All with allValue ".*" (matches series without the label)');
   });
 
   it('every panel uses $job, $cluster and $node; every panel but the fleet ones (no wwid label) uses $wwid', () => {
@@ -157,13 +230,8 @@ describe('dashboard lint', () => {
     ]);
   });
 
-  it('core panels only, each with a title and a description, unique titles and ids', () => {
-    const d = dashboard();
-    expect(new Set(dashboardPanels(d).map((p) => p.type))).toEqual(new Set(['table', 'status-history', 'timeseries', 'state-timeline', 'stat']));
-    expect(mutated((x) => (panel(x, 'Paths').type = 'flant-statusmap-panel'))).toContain('panel "Paths": panel type flant-statusmap-panel is not a core panel');
-    expect(mutated((x) => delete panel(x, 'Paths').description)).toContain('panel "Paths": no description');
-    expect(mutated((x) => (panel(x, 'Paths').title = 'Scrape duration'))).toContain('duplicate panel title "Scrape duration"');
-    expect(mutated((x) => (panel(x, 'Paths').id = panel(x, 'Scrape duration').id))).toContain(`duplicate panel id ${panel(d, 'Scrape duration').id}`);
+  it('uses core panels only', () => {
+    expect(new Set(dashboardPanels(dashboard()).map((p) => p.type))).toEqual(new Set(['table', 'status-history', 'timeseries', 'state-timeline', 'stat']));
   });
 
   it('the matrix is a table grouped to a LUN x node matrix with the five state mappings', () => {

@@ -1,13 +1,16 @@
 // Every panel query of dashboards/multipath-health.json, variables substituted, evaluated by a
 // real `promtool test rules` (promql_expr_test) over a scenario of exporter series for 3 nodes and
-// 3 LUNs (one degraded, one missing, one node down: test/dashboards/scenario.ts) plus the shipped
-// recording rules (alerts/multipath.rules.yml). No panel may be empty, match no series, or display
-// a label its queries do not return; the matrix, roll-up and fleet panels show the scenario's
-// states. promtool is required (scripts/install-deps.sh); a missing promtool fails these tests.
+// 3 LUNs (one degraded, one missing, one node down, one optimal on two nodes:
+// test/dashboards/scenario.ts) plus the shipped recording rules (alerts/multipath.rules.yml). No
+// panel may be empty, match no series, display a label its queries do not return, or read series
+// with a label docs/metrics.md does not list for them; the matrix, roll-up and fleet panels show
+// the scenario's states, and a roll-up that keeps `node` (a mutated copy of the rules) is caught. promtool is required (scripts/install-deps.sh); a missing promtool fails these tests.
 import { REPO } from '../support/repo.js';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkDashboardQueries,
   dashboardPanels,
@@ -27,8 +30,9 @@ const load = (): GrafanaDashboard => JSON.parse(readFileSync(dashboardFile, 'utf
 
 const ALL = { job: 'multipath', cluster: '.*', node: '.*', wwid: '.*' };
 
-const evaluator = (cluster?: string) =>
-  promtoolEvaluator({ inputSeries: multipathScenario({ cluster }), ruleFiles: [rulesFile], evalTime: EVAL_TIME });
+const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
+const evaluator = (cluster?: string, rules = rulesFile) =>
+  promtoolEvaluator({ inputSeries: multipathScenario({ cluster }), ruleFiles: [rules], evalTime: EVAL_TIME });
 
 /** checkDashboardQueries over the shipped dashboard, memoised: promtool runs once per distinct case. */
 const memo = new Map<string, ReturnType<typeof checkDashboardQueries>>();
@@ -36,7 +40,7 @@ function check(vars: Record<string, string>, cluster: string | undefined, opts: 
   const key = JSON.stringify([vars, cluster ?? null, opts]);
   let r = memo.get(key);
   if (!r) {
-    r = checkDashboardQueries(load(), vars, evaluator(cluster), opts);
+    r = checkDashboardQueries(load(), vars, evaluator(cluster), { ...opts, contract });
     memo.set(key, r);
   }
   return r;
@@ -87,7 +91,6 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
   const dashboard = load();
 
   it('the scenario uses only metrics and labels of docs/metrics.md', () => {
-    const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
     const bad: string[] = [];
     for (const { series } of multipathScenario({ cluster: 'c1' })) {
       const m = /^(\w+)\{(.*)\}$/.exec(series)!;
@@ -122,6 +125,44 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
     ]);
   });
 
+  describe('a roll-up of alerts/multipath.rules.yml that keeps node (a mutated copy) is caught', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'rollup-'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+    const shipped = readFileSync(rulesFile, 'utf8');
+    const keepsNode = async (from: string, to: string) => {
+      expect(shipped).toContain(from);
+      const file = path.join(dir, `${to.replace(/\W+/g, '-')}.rules.yml`);
+      await writeFile(file, shipped.replaceAll(from, to));
+      const { problems, results } = await checkDashboardQueries(dashboard, ALL, evaluator('c1', file), { contract });
+      const byWwid = (refId: string) => Object.fromEntries(query(results, 'LUNs: cluster state and node counts', refId).map((x) => [x.labels.wwid, x.value]));
+      return { problems: problems.map((p) => `${p.panel}/${p.refId}: ${p.problem}`), optimalNodes: byWwid('D') };
+    };
+    const carriesNode = (metric: string) => `LUNs: cluster state and node counts/%s: series of ${metric} carry label node, which docs/metrics.md does not list`;
+
+    it('the cluster state (max without (node))', async () => {
+      const { problems } = await keepsNode('max without (node) (node_wwid:multipath_state:code)', 'max without () (node_wwid:multipath_state:code)');
+      expect(problems).toEqual([carriesNode('wwid:multipath_state:max').replace('%s', 'A')]);
+    });
+
+    it('the per-state node counts (count without (node)): wrong counts and a node label', async () => {
+      const { problems, optimalNodes } = await keepsNode('count without (node)', 'count without ()');
+      expect(optimalNodes[W3]).toBe(1);
+      // no cell is failed (G): only the zeros, which are right, count it
+      expect(problems).toEqual(['D', 'E', 'F', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)));
+    });
+
+    it('the zero counts (group without (node))', async () => {
+      const { problems, optimalNodes } = await keepsNode('0 * group without (node)', '0 * group without ()');
+      expect(optimalNodes[W3]).toBe(2);
+      expect(problems).toEqual(['D', 'E', 'F', 'G', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)));
+    });
+  });
+
   it('the matrix shows every cell of the scenario with alias and state', async () => {
     const { results } = await check(ALL, 'c1', { optionalLabels: [] });
     expect(cells(query(results, 'Health matrix now'))).toEqual(
@@ -131,6 +172,7 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
         `n1 scratch · ${W3} 0`,
         `n2 san-a-lun0 · ${W1} 1`,
         `n2 san-a-lun1 · ${W2} 2`,
+        `n2 scratch · ${W3} 0`,
         `n3 san-a-lun0 · ${W1} -1`,
         `n3 san-a-lun1 · ${W2} -1`,
       ].sort(),
@@ -166,6 +208,8 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
     // D..H: optimal, degraded, missing, failed, unknown
     expect(['D', 'E', 'F', 'G', 'H'].map((r) => byWwid(r)[W1])).toEqual([1, 1, 0, 0, 1]);
     expect(['D', 'E', 'F', 'G', 'H'].map((r) => byWwid(r)[W2])).toEqual([1, 0, 1, 0, 1]);
+    // two nodes in one state
+    expect(['D', 'E', 'F', 'G', 'H'].map((r) => byWwid(r)[W3])).toEqual([2, 0, 0, 0, 0]);
     // Every table query keys its rows by the same labels, so Grafana's merge joins them.
     for (const r of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) {
       for (const s of query(results, P, r)) expect(s.labels).toMatchObject({ job: 'multipath', cluster: 'c1' });

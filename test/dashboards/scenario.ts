@@ -3,7 +3,9 @@
 // - n1: exporter and multipathd up; w1 and w2 optimal (2/2 paths), w3 (not allow-listed, map alias
 //   "scratch") optimal with 1 path.
 // - n2: up; w1 degraded (1 of 2 paths active, sdc faulty, path faults rising); w2 expected but no
-//   map (missing); its config digest differs (drift) and its last apply pass failed (2 errors).
+//   map (missing); w3 optimal with 1 path, as on n1 (two nodes in one state: a per-state count of
+//   2, which a roll-up that keeps `node` would not give); its config digest differs (drift) and its
+//   last apply pass failed (2 errors).
 // - n3: w1 and w2 optimal until 30m, then its exporter is down (up 0, every other series stale).
 // Allow-listed LUNs w1 (alias san-a-lun0, used by vm-store) and w2 (san-a-lun1, backup) are expected
 // on all three nodes with 2 paths each.
@@ -81,6 +83,7 @@ export const NODE_SPECS: NodeSpec[] = [
     applyErrors: 2,
     maps: [
       { wwid: W1, alias: 'san-a-lun0', usedBy: 'vm-store', state: 'degraded', paths: [path('sdb', true), path('sdc', false, '2', 10)], faultsPerMinute: 1 },
+      optimal(W3, 'scratch', '', ['sdd']),
     ],
   },
   {

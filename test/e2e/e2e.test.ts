@@ -7,7 +7,8 @@
 // Per phase: the matrix and roll-up read back from Prometheus equal the matrix semantics of docs/rules.md
 // (expectedMatrix), the expected alerts reach the webhook with the right labels and route, the
 // inhibited ones do not (while firing in Prometheus), and after recovery every notified alert is
-// resolved. Before recovery every dashboard panel query returns data. Requires
+// resolved. Before recovery every dashboard panel query returns data, from series that carry only
+// the labels docs/metrics.md lists. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
@@ -17,9 +18,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
-import { liveProcesses, sleep } from '../../src/sim/processes.js';
+import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
 import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix, startMonitoring } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
+import { metricContract } from '../support/dashboard-lint.js';
 import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
 
 const scenario = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
@@ -32,23 +34,6 @@ let cluster: SimCluster | undefined;
 let mon: Monitoring | undefined;
 /** When each phase was applied (index -> ms). */
 const phaseStartedAt: number[] = [];
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      error = undefined;
-      if (done(last)) return last;
-    } catch (err) {
-      error = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}${error ? ` (${String(error)})` : ''}`);
-}
 
 const canon = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
@@ -106,7 +91,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       const want = expectedMatrix(scenario, index);
       const got = await waitFor(
         `the matrix of phase ${phase.name}`,
-        45_000,
+        { timeoutMs: 45_000 },
         () => readMatrix(m.prometheusUrl),
         (r) => canon(r.cells) === canon(want.cells) && canon(r.rollup) === canon(want.rollup),
       ).catch(async (err: Error) => {
@@ -120,7 +105,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       const { firing } = expectedAlerts(scenario, index);
       await waitFor(
         `notifications ${firing.map(alertKey).join(', ')}`,
-        60_000,
+        { timeoutMs: 60_000 },
         async () => received().filter((r) => r.status === 'firing'),
         (rs) => firing.every((a) => rs.some((r) => matches(r, a))),
       );
@@ -130,7 +115,8 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       it('every dashboard panel query returns data for the scenario', async () => {
         const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
         const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
-        const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl));
+        const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
+        const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl), { contract });
         expect(problems).toEqual([]);
       });
     }
@@ -143,7 +129,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
         for (const a of inhibited) {
           await waitFor(
             `${alertKey(a)} firing in Prometheus`,
-            45_000,
+            { timeoutMs: 45_000 },
             () => queryPrometheus(m.prometheusUrl, `ALERTS{alertstate="firing",alertname="${a.alertname}",node="${a.node}",wwid="${a.wwid}"}`),
             (s) => s.length === 1,
           );
@@ -152,7 +138,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
         // notification.
         const am = await waitFor(
           'the inhibited alerts in Alertmanager',
-          20_000,
+          { timeoutMs: 20_000 },
           () => alertmanagerAlerts(m.alertmanagerUrl),
           (all) => inhibited.every((a) => all.some((x) => alertKey(x.labels) === alertKey(a))),
         );
@@ -204,7 +190,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
     };
     await waitFor(
       'resolved notifications for every notified alert',
-      60_000,
+      { timeoutMs: 60_000 },
       async () => notified().filter((k) => !resolvedAfter(k)),
       (open) => open.length === 0,
     );

@@ -57,12 +57,45 @@ describe('scenario file', () => {
     ['an unknown LUN', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: [{ name: p, events: [{ do: lunLost, node: a, lun: y }] }]`, /unknown LUN y/],
     ['a path the LUN does not have', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x, paths: 2 }]\nphases: [{ name: p, events: [{ do: pathFail, node: a, lun: x, path: 3 }] }]`, /has 2 path/],
     ['a LUN not presented to the node', `nodes: [a, b]\nluns: [{ wwid: ${W1}, alias: x, nodes: [a] }]\nphases: [{ name: p, events: [{ do: lunLost, node: b, lun: x }] }]`, /not presented to b/],
-    ['an unknown event', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: [{ name: p, events: [{ do: explode, node: a }] }]`, /events\.0\.do/],
+    ['an unknown event', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: [{ name: p, events: [{ do: explode, node: a }] }]`, /events\[0\]\.do/],
     ['a bad duration', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: [{ name: p, duration: soon }]`, /duration/],
     ['a duplicate WWID', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }, { wwid: ${W1}, alias: y }]\nphases: [{ name: p }]`, /also used by/],
     ['no phases', `nodes: [a]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: []`, /phases/],
   ])('rejects %s', (_name, text, message) => {
     expect(() => parseScenario(text)).toThrow(message);
+  });
+
+  const problems = (text: string): string[] => {
+    try {
+      parseScenario(text, 'scenarios/bad.yml');
+    } catch (err) {
+      return (err as Error).message.split('\n');
+    }
+    throw new Error('the bad scenario was accepted');
+  };
+  const lines = (...l: string[]) => l.join('\n');
+
+  it('names the file, the line and the YAML path of every problem', () => {
+    expect(
+      problems(lines('nodes: [a]', 'luns:', `  - { wwid: ${W1}, alias: x }`, 'phases:', '  - { name: p }', '  - name: q', '    duration: soon', 'color: red')),
+    ).toEqual([
+      'invalid scenario scenarios/bad.yml:',
+      '  scenarios/bad.yml: line 7: phases[1].duration: must be a positive duration such as 500ms, 5s or 2m, got "soon"',
+      '  scenarios/bad.yml: line 8: unknown key(s) "color"; allowed: description, luns, name, nodes, phases',
+    ]);
+    // Cross-field rules (the schema's refinement) point into the file too.
+    expect(
+      problems(lines('nodes: [a, b]', 'luns:', `  - { wwid: ${W1}, alias: x }`, 'phases:', '  - name: p', '    events:', '      - { do: exporterStop, node: a }', '      - { do: daemonStop, node: zz }')),
+    ).toEqual(['invalid scenario scenarios/bad.yml:', '  scenarios/bad.yml: line 8: phases[0].events[1].node: unknown node zz']);
+    expect(problems('nodes: [a\n')[1]).toMatch(/^ {2}scenarios\/bad\.yml: .*YAML syntax: /);
+  });
+
+  it('takes node names and aliases by the exporter config rules (an alias of up to 64 characters)', () => {
+    const withAlias = (alias: string) => `nodes: [a]\nluns: [{ wwid: ${W1}, alias: ${alias} }]\nphases: [{ name: p }]`;
+    expect(parseScenario(withAlias('a'.repeat(64))).luns[0]!.alias).toHaveLength(64);
+    expect(() => parseScenario(withAlias('a'.repeat(65)))).toThrow(/luns\[0\]\.alias: .*at most 64/);
+    expect(Config.parse({ cluster: { luns: [{ wwid: W1, alias: 'a'.repeat(64) }] } }).cluster.luns[0]!.alias).toHaveLength(64);
+    expect(() => parseScenario(`nodes: [${'n'.repeat(64)}]\nluns: [{ wwid: ${W1}, alias: x }]\nphases: [{ name: p }]`)).toThrow(/nodes\[0\]: must be a host name/);
   });
 });
 

@@ -11,9 +11,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   alertmanagerForSim,
-  formatPromDuration,
-  parsePromDuration,
   prometheusForSim,
+  ruleDurationMs,
   shortenAlertRules,
   shortenDuration,
 } from '../../src/sim/transform-rules.js';
@@ -31,10 +30,10 @@ afterAll(async () => {
 });
 
 describe('durations', () => {
-  it('parses and formats Prometheus durations', () => {
-    expect(['10m', '1h30m', '500ms', '0s', '2d'].map(parsePromDuration)).toEqual([600_000, 5_400_000, 500, 0, 172_800_000]);
-    expect(() => parsePromDuration('10 minutes')).toThrow(/not a Prometheus duration/);
-    expect([20_000, 1500, 0].map(formatPromDuration)).toEqual(['20s', '1500ms', '0s']);
+  it('reads rule-file durations with the common parser and refuses a bad one', () => {
+    expect(['10m', '1h30m', '500ms', '0s', '2d'].map(ruleDurationMs)).toEqual([600_000, 5_400_000, 500, 0, 172_800_000]);
+    expect(() => ruleDurationMs('10 minutes')).toThrow(/not a Prometheus duration/);
+    expect(() => shortenDuration('soon', { factor: 30 })).toThrow(/not a Prometheus duration: "soon"/);
   });
   it('divides by the factor, clamped to min and max', () => {
     expect(shortenDuration('10m', { factor: 30 })).toBe('20s');
@@ -57,10 +56,10 @@ describe('shortenAlertRules on alerts/multipath.alerts.yml', () => {
     const withFor = before.filter((r) => r.for);
     expect(withFor.length).toBeGreaterThan(3);
     for (const [i, r] of before.entries()) {
-      if (r.for) expect(parsePromDuration(after[i]!.for!), r.alert).toBe(Math.max(1000, parsePromDuration(r.for) / 30));
+      if (r.for) expect(ruleDurationMs(after[i]!.for!), r.alert).toBe(Math.max(1000, ruleDurationMs(r.for) / 30));
     }
     // the inhibitions rely on the daemon alert firing before the LUN-missing alert it silences
-    const forOf = (name: string) => parsePromDuration(after.find((r) => r.alert === name)!.for!);
+    const forOf = (name: string) => ruleDurationMs(after.find((r) => r.alert === name)!.for!);
     expect(forOf('MultipathDaemonDown')).toBeLessThan(forOf('MultipathLunMissing'));
   });
 

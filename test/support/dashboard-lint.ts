@@ -1,6 +1,6 @@
 // A dashboard linter in the spirit of grafana/dashboard-linter and mixtool (neither ships for npm
-// or Debian): returns one message per problem, so a test can assert "no problems" on the shipped
-// dashboard and "this problem" on a mutated copy.
+// or Debian): returns one problem per finding, named by its rule (LINT_RULES), so a test can assert
+// "no problems" on the shipped dashboard and "this rule, this problem" on a mutated copy.
 import { parser } from '@prometheus-io/lezer-promql';
 import {
   dashboardPanels,
@@ -10,6 +10,42 @@ import {
   type GrafanaDashboard,
   type GrafanaPanel,
 } from './dashboard-queries.js';
+
+/** Every rule of the lint; test/dashboards/lint.test.ts runs each on a mutated copy it must reject. */
+export const LINT_RULES = {
+  uid: 'the dashboard has a uid',
+  title: 'the dashboard has a title',
+  'id-null': 'the dashboard id is null (provisioning assigns it)',
+  'no-inputs': 'no __inputs or ${DS_...} (file provisioning cannot resolve them)',
+  'one-datasource-variable': 'exactly one datasource variable',
+  'datasource-variable': 'the datasource variable is named datasource and queries prometheus',
+  'filter-variables': 'a variable for each of job, cluster, node, wwid',
+  'variable-datasource': 'every variable uses ${datasource}',
+  'variable-label-values': 'every filter variable is label_values(<selector>, <its own label>)',
+  'variable-all': 'filter variables but job have All with allValue ".*"',
+  'unique-panel-id': 'panel ids are unique',
+  'unique-panel-title': 'panel titles are unique',
+  'core-panel-type': 'core panel types only',
+  'panel-title': 'every panel has a title',
+  'panel-description': 'every panel has a description',
+  'panel-datasource': 'every panel uses ${datasource}',
+  'panel-unit': 'numeric panels have a unit or value mappings',
+  'panel-queries': 'every panel but text ones has queries',
+  'unique-ref-id': 'refIds are unique within a panel',
+  'query-datasource': 'every query uses ${datasource}',
+  'query-expression': 'every query has a PromQL expression',
+  'known-variables': 'queries use only known variables',
+  'promql-syntax': 'every expression (queries and variables) parses',
+  'rate-interval': 'rate-family calls have a range of $__rate_interval',
+  'metric-in-contract': 'every selected metric is in docs/metrics.md',
+  'selector-filters': 'every selector filters job, cluster, node, wwid where its metric has the label',
+  'selector-labels': 'selectors match only labels their metric has',
+} as const;
+export type LintRule = keyof typeof LINT_RULES;
+export interface LintProblem {
+  rule: LintRule;
+  message: string;
+}
 
 /** Core Grafana panel types (10.4 and 11.x) the dashboard may use: no plugins. */
 export const CORE_PANEL_TYPES = new Set([
@@ -73,105 +109,107 @@ function rateWindowProblems(expr: string): string[] {
   return out;
 }
 
-function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>): string[] {
-  const p: string[] = [];
+function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const p = { push: (rule: LintRule, message: string) => problems.push({ rule, message }) };
   const where = `panel "${panel.title ?? panel.id}"`;
-  if (!CORE_PANEL_TYPES.has(panel.type)) p.push(`${where}: panel type ${panel.type} is not a core panel`);
-  if (!panel.title) p.push(`${where}: no title`);
-  if (!panel.description) p.push(`${where}: no description`);
-  if (uidOf(panel.datasource) !== DS_UID) p.push(`${where}: datasource is not \${datasource}`);
+  if (!CORE_PANEL_TYPES.has(panel.type)) p.push('core-panel-type', `${where}: panel type ${panel.type} is not a core panel`);
+  if (!panel.title) p.push('panel-title', `${where}: no title`);
+  if (!panel.description) p.push('panel-description', `${where}: no description`);
+  if (uidOf(panel.datasource) !== DS_UID) p.push('panel-datasource', `${where}: datasource is not \${datasource}`);
   if (NUMERIC_PANEL_TYPES.has(panel.type)) {
     const d = panel.fieldConfig?.defaults ?? {};
-    if (!d.unit && !(Array.isArray(d.mappings) && d.mappings.length > 0)) p.push(`${where}: no unit and no value mappings`);
+    if (!d.unit && !(Array.isArray(d.mappings) && d.mappings.length > 0)) p.push('panel-unit', `${where}: no unit and no value mappings`);
   }
   const targets = panel.targets ?? [];
-  if (panel.type !== 'text' && targets.length === 0) p.push(`${where}: no queries`);
+  if (panel.type !== 'text' && targets.length === 0) p.push('panel-queries', `${where}: no queries`);
   const refIds = new Set<string>();
   for (const t of targets) {
     const tw = `${where} query ${t.refId}`;
-    if (refIds.has(t.refId)) p.push(`${tw}: duplicate refId`);
+    if (refIds.has(t.refId)) p.push('unique-ref-id', `${tw}: duplicate refId`);
     refIds.add(t.refId);
-    if (uidOf(t.datasource) !== DS_UID) p.push(`${tw}: datasource is not \${datasource}`);
+    if (uidOf(t.datasource) !== DS_UID) p.push('query-datasource', `${tw}: datasource is not \${datasource}`);
     if (typeof t.expr !== 'string' || t.expr.trim() === '') {
-      p.push(`${tw}: no PromQL expression`);
+      p.push('query-expression', `${tw}: no PromQL expression`);
       continue;
     }
     let expr: string;
     try {
       expr = substituteVariables(t.expr, LINT_VARIABLES);
     } catch (e) {
-      p.push(`${tw}: ${(e as Error).message}`);
+      p.push('known-variables', `${tw}: ${(e as Error).message}`);
       continue;
     }
     const errors = promqlSyntaxErrors(expr);
     if (errors.length) {
-      p.push(`${tw}: PromQL syntax error near "${errors[0]!.near}"`);
+      p.push('promql-syntax', `${tw}: PromQL syntax error near "${errors[0]!.near}"`);
       continue;
     }
-    for (const r of rateWindowProblems(expr)) p.push(`${tw}: ${r}`);
+    for (const r of rateWindowProblems(expr)) p.push('rate-interval', `${tw}: ${r}`);
     const raw = vectorSelectors(t.expr.replace(/\$__rate_interval/g, '5m'));
     for (const s of raw) {
       const labels = contract.get(s.metric);
       if (!labels) {
-        p.push(`${tw}: metric ${s.metric || s.text} is not in docs/metrics.md`);
+        p.push('metric-in-contract', `${tw}: metric ${s.metric || s.text} is not in docs/metrics.md`);
         continue;
       }
       for (const v of FILTER_VARIABLES) {
         if (!labels.has(v)) continue;
         const ok = s.matchers.some((m) => m.label === v && m.op === '=~' && m.value === `$${v}`);
-        if (!ok) p.push(`${tw}: selector ${s.metric} does not filter ${v}=~"$${v}"`);
+        if (!ok) p.push('selector-filters', `${tw}: selector ${s.metric} does not filter ${v}=~"$${v}"`);
       }
       for (const m of s.matchers) {
-        if (m.label !== '__name__' && !labels.has(m.label)) p.push(`${tw}: selector ${s.metric} matches label ${m.label} it does not have`);
+        if (m.label !== '__name__' && !labels.has(m.label)) p.push('selector-labels', `${tw}: selector ${s.metric} matches label ${m.label} it does not have`);
       }
     }
   }
-  return p;
+  return problems;
 }
 
 /** Every problem of a dashboard; `contract` from metricContract(docs/metrics.md). */
-export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string, Set<string>>): string[] {
-  const p: string[] = [];
+export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string, Set<string>>): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const p = { push: (rule: LintRule, message: string) => problems.push({ rule, message }) };
   const text = JSON.stringify(dashboard);
-  if (!dashboard.uid) p.push('dashboard has no uid');
-  if (!dashboard.title) p.push('dashboard has no title');
-  if (dashboard.id !== null) p.push('dashboard id must be null (provisioning assigns it)');
-  if ('__inputs' in dashboard || text.includes('__inputs') || /\$\{DS_/.test(text)) p.push('dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them');
+  if (!dashboard.uid) p.push('uid', 'dashboard has no uid');
+  if (!dashboard.title) p.push('title', 'dashboard has no title');
+  if (dashboard.id !== null) p.push('id-null', 'dashboard id must be null (provisioning assigns it)');
+  if ('__inputs' in dashboard || text.includes('__inputs') || /\$\{DS_/.test(text)) p.push('no-inputs', 'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them');
   const vars = dashboard.templating?.list ?? [];
   const dsVars = vars.filter((v) => v.type === 'datasource');
-  if (dsVars.length !== 1) p.push(`expected exactly one datasource variable, found ${dsVars.length}`);
-  else if (dsVars[0]!.name !== 'datasource' || dsVars[0]!.query !== 'prometheus') p.push('the datasource variable must be named datasource and query prometheus');
+  if (dsVars.length !== 1) p.push('one-datasource-variable', `expected exactly one datasource variable, found ${dsVars.length}`);
+  else if (dsVars[0]!.name !== 'datasource' || dsVars[0]!.query !== 'prometheus') p.push('datasource-variable', 'the datasource variable must be named datasource and query prometheus');
   for (const name of FILTER_VARIABLES) {
     const v = vars.find((x) => x.name === name);
     if (!v) {
-      p.push(`no variable ${name}`);
+      p.push('filter-variables', `no variable ${name}`);
       continue;
     }
-    if (uidOf(v.datasource) !== DS_UID) p.push(`variable ${name}: datasource is not \${datasource}`);
+    if (uidOf(v.datasource) !== DS_UID) p.push('variable-datasource', `variable ${name}: datasource is not \${datasource}`);
     const q = typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? '');
     const inner = /^label_values\((.*),\s*(\w+)\)$/s.exec(q.trim());
     if (!inner) {
-      p.push(`variable ${name}: query is not label_values(<selector>, label)`);
+      p.push('variable-label-values', `variable ${name}: query is not label_values(<selector>, label)`);
       continue;
     }
-    if (inner[2] !== name) p.push(`variable ${name}: lists label ${inner[2]}, not ${name}`);
+    if (inner[2] !== name) p.push('variable-label-values', `variable ${name}: lists label ${inner[2]}, not ${name}`);
     const errs = promqlSyntaxErrors(substituteVariables(inner[1]!, LINT_VARIABLES));
-    if (errs.length) p.push(`variable ${name}: PromQL syntax error near "${errs[0]!.near}"`);
-    if (name !== 'job' && (v.includeAll !== true || v.allValue !== '.*')) p.push(`variable ${name}: needs All with allValue ".*" (matches series without the label)`);
+    if (errs.length) p.push('promql-syntax', `variable ${name}: PromQL syntax error near "${errs[0]!.near}"`);
+    if (name !== 'job' && (v.includeAll !== true || v.allValue !== '.*')) p.push('variable-all', `variable ${name}: needs All with allValue ".*" (matches series without the label)`);
   }
   const panels = dashboardPanels(dashboard);
   const titles = new Set<string>();
   const ids = new Set<number>();
   for (const panel of [...panels, ...(dashboard.panels ?? []).filter((x) => x.type === 'row')]) {
     if (panel.id !== undefined) {
-      if (ids.has(panel.id)) p.push(`duplicate panel id ${panel.id}`);
+      if (ids.has(panel.id)) p.push('unique-panel-id', `duplicate panel id ${panel.id}`);
       ids.add(panel.id);
     }
   }
   for (const panel of panels) {
-    if (titles.has(panel.title ?? '')) p.push(`duplicate panel title "${panel.title}"`);
+    if (titles.has(panel.title ?? '')) p.push('unique-panel-title', `duplicate panel title "${panel.title}"`);
     titles.add(panel.title ?? '');
-    p.push(...panelProblems(panel, contract));
+    problems.push(...panelProblems(panel, contract));
   }
-  return p;
+  return problems;
 }

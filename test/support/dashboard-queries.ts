@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parser } from '@prometheus-io/lezer-promql';
 import { stringify } from 'yaml';
+import { parseDurationMs } from '../../src/common/core/duration.js';
 
 // ------------------------------------------------------------------------------------------ model
 
@@ -337,19 +338,16 @@ export function parseGotSamples(text: string): Sample[] {
 
 const SENTINEL = 'vector(20260101)';
 
-/** Seconds of a Prometheus duration ("60m", "1h30m", "90s"); promtool prints its own form. */
+/**
+ * Seconds of an evaluation time: a duration ("60m", or promtool's own "1h0m0s") or a plain number
+ * of seconds (a Unix time); throws on anything else.
+ */
 export function durationSeconds(d: string): number {
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-  let total = 0;
-  let rest = d.trim();
-  if (/^\d+(\.\d+)?$/.test(rest)) return Number(rest);
-  while (rest) {
-    const m = /^(\d+)(ms|s|m|h|d|w|y)/.exec(rest);
-    if (!m) throw new Error(`not a duration: ${d}`);
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return total;
+  const text = d.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new Error(`not a duration: ${d}`);
+  return ms / 1000;
 }
 const evalKey = (expr: string, time: string): string => `${expr}\u0000${durationSeconds(time)}`;
 const clip = (s: string): string => (s.length > 4000 ? `${s.slice(0, 4000)}\n... (${s.length - 4000} more characters)` : s);
@@ -475,15 +473,18 @@ export interface PanelProblem {
  * Evaluates every query of every panel and reports what would make a panel silently wrong: a
  * query error, a query that returns nothing, a metric selector that matches no series (a metric
  * or label value that does not exist), a label the panel displays that no query returns.
- * `optionalLabels` (e.g. `cluster` when the scrape config sets none) may be absent.
+ * `optionalLabels` (e.g. `cluster` when the scrape config sets none) may be absent. With a
+ * `contract` (metricContract of docs/metrics.md), a selector whose series carry a label the
+ * contract does not list for the metric is reported too: a roll-up that keeps `node` looks right
+ * through a dashboard's own `max by (...)`, never through this.
  */
 export async function checkDashboardQueries(
   dashboard: GrafanaDashboard,
   vars: Record<string, string>,
   evaluate: Evaluator,
-  opts: { time?: string | number; optionalLabels?: string[] } = {},
+  opts: { time?: string | number; optionalLabels?: string[]; contract?: Map<string, Set<string>> } = {},
 ): Promise<{ problems: PanelProblem[]; results: Map<string, Sample[]> }> {
-  const { time } = opts;
+  const { time, contract } = opts;
   const optional = new Set(opts.optionalLabels ?? []);
   const queries = dashboardQueries(dashboard, vars);
   const selectorExprs = queries.flatMap((q) => vectorSelectors(q.expr).map((s) => s.text));
@@ -509,6 +510,12 @@ export async function checkDashboardQueries(
       const sr = byExpr.get(s.text)!;
       if (sr.error || sr.samples.length === 0) {
         problems.push({ panel: q.panelTitle, refId: q.refId, problem: `selector matches no series: ${s.text}` });
+      }
+      const listed = contract?.get(s.metric);
+      for (const l of new Set(sr.samples.flatMap((x) => Object.keys(x.labels)))) {
+        if (listed && l !== '__name__' && !listed.has(l)) {
+          problems.push({ panel: q.panelTitle, refId: q.refId, problem: `series of ${s.metric} carry label ${l}, which docs/metrics.md does not list` });
+        }
       }
     }
   }

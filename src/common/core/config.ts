@@ -36,7 +36,7 @@ export function byWwid(a: { wwid: string }, b: { wwid: string }): number {
   return a.wwid < b.wwid ? -1 : a.wwid > b.wwid ? 1 : 0;
 }
 
-const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');
+export const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name');
 
 /** `:10036`, `127.0.0.1:10036`, `[::1]:10036`. */
 export const ListenAddress = z.string().transform((v, ctx) => {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs one lab qemu (the arguments after the first two) so that it never outlives the harness:
-# it is stopped when the harness process (pid $1) is gone, also after a SIGKILL that left no
-# chance for teardown, and after at most $2 seconds. lab/vm.ts starts this in its own process
-# group and kills the group on teardown.
+# Runs one managed process (the arguments after the first two) so that it never outlives the
+# harness: it is stopped when the harness process (pid $1) is gone, also after a SIGKILL that left
+# no chance for teardown, and after at most $2 seconds. src/sim/processes.ts starts this in its own
+# process group and kills the group on teardown.
 set -u
 owner=$1 max=$2
 shift 2
