@@ -1,5 +1,7 @@
+import { type Metric, Registry } from 'prom-client';
 import { Config } from '../../src/common/core/config.js';
-import { buildRegistry, type ScrapeInput } from '../../src/scrape/core/metrics.js';
+import type { ConstMetric, LabelValues } from '../../src/scrape/core/const-metric.js';
+import { buildMetrics, type ScrapeInput } from '../../src/scrape/core/metrics.js';
 import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
 import type { GoodSnapshot } from '../../src/scrape/core/snapshot.js';
 import type { CollectionFailure } from '../../src/scrape/core/states.js';
@@ -12,6 +14,24 @@ export function snapshotFromFixture(name: string, extra: Partial<GoodSnapshot> =
   const parsed = parseMapsReply(multipathdFixture(name));
   if (!parsed.ok) throw new Error(parsed.message);
   return { ok: true, takenAt: 0, durationSeconds: 0.0125, daemon: { pid: 1842, state: 'idle', stateRaw: 'idle' }, maps: parsed.value.maps, skipped: parsed.value.skipped, ...extra };
+}
+
+/**
+ * A const metric as prom-client's metric interface (what Registry.metrics() calls): prom-client is
+ * the reference formatter the exporter's own writer is held to, byte for byte.
+ */
+function promClientMetric(metric: ConstMetric): Metric {
+  const values: { value: number; labels: LabelValues; sharedLabels?: LabelValues }[] = [];
+  metric.forEachSeries((value, labels, sharedLabels) => values.push(sharedLabels ? { value, labels, sharedLabels } : { value, labels }));
+  const { name, help, type } = metric.family;
+  return { name, help, type, aggregator: 'sum', get: () => ({ name, help, type, aggregator: 'sum', values }) } as unknown as Metric;
+}
+
+/** One scrape's metrics in a fresh prom-client Registry (the reference for the exporter's writer). */
+export function buildRegistry(input: ScrapeInput): Registry {
+  const registry = new Registry();
+  for (const metric of buildMetrics(input)) registry.registerMetric(promClientMetric(metric));
+  return registry;
 }
 
 export async function exposition(input: Partial<ScrapeInput> & Pick<ScrapeInput, 'snapshot'>): Promise<string> {

@@ -1,10 +1,10 @@
 // prom-client is the reference formatter: the fast writer must produce its output byte for byte.
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
-import { buildRegistry, renderMetrics, renderMetricsBytes, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
+import { renderMetrics, renderMetricsBytes, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
 import { parseMapsReply } from '../../../src/scrape/core/parse-multipathd.js';
 import { generatedMaps, mapsReply } from '../../../src/sim/maps-reply.js';
-import { NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
+import { buildRegistry, NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
 
 const CONFIG = Config.parse({
   cluster: { nodes: ['pve1'], luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'a', paths: 2, usedBy: 'quote " back \\ slash\nnewline' }] },
