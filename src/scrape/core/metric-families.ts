@@ -59,7 +59,12 @@ export const HEAD = {
   configLastChange: gauge('multipath_config_last_change_timestamp_seconds', 'When an apply pass last changed something.'),
   configReloadSuccess: gauge('multipath_config_reload_success', 'Whether the last needed "multipathd reconfigure" succeeded.'),
   daemonState: gauge('multipath_daemon_state', DAEMON_STATE_HELP, [], stateSet('state', DAEMON_STATES)),
-  mapsSkipped: gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that had no WWID and were skipped.'),
+  mapsSkipped: gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that were not exported, by reason.', ['reason']),
+  duplicatesDropped: gauge(
+    'multipath_duplicates_dropped',
+    'Path groups and paths in the last multipathd reply dropped as repeats within their map (the first one is kept).',
+    ['entry'],
+  ),
 } as const satisfies Record<string, MetricFamily>;
 
 /** Per-map, per-path-group and per-path families: the bulk of a scrape. */

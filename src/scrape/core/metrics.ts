@@ -7,7 +7,7 @@ import { metricHeader, renderExposition, renderExpositionBytes, seriesText } fro
 import { HEAD, MAP_SECTION } from './metric-families.js';
 import type { MapModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
-import { COLLECTION_OUTCOMES, type CollectionFailure } from './states.js';
+import { COLLECTION_OUTCOMES, type CollectionFailure, DROPPED_ENTRIES, SKIP_REASONS } from './states.js';
 import type { ConfigStatus } from '../../common/core/status.js';
 
 export interface ScrapeInput {
@@ -109,7 +109,8 @@ function addCollectionSeries(m: HeadMetrics, input: ScrapeInput): void {
   m.exporterInfo.add(1, { version: input.version, nodename: input.nodename });
   if (!snapshot.ok) return;
   if (snapshot.daemon) m.daemonState.addStateSet({}, snapshot.daemon.state);
-  m.mapsSkipped.add(snapshot.skipped);
+  for (const reason of SKIP_REASONS) m.mapsSkipped.add(snapshot.skipped[reason], { reason });
+  for (const entry of DROPPED_ENTRIES) m.duplicatesDropped.add(snapshot.dropped[entry], { entry });
 }
 
 function addConfigLunSeries(m: HeadMetrics, input: ScrapeInput): void {
@@ -177,7 +178,7 @@ function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: Readon
     m.groupPriority.add(group.priority, groupLabels);
     if (!config.perPathMetrics) continue;
     for (const path of group.paths) {
-      const pathLabels: LabelValues = { wwid, dev: path.dev ?? path.devT ?? `group${group.group}-unnamed` };
+      const pathLabels: LabelValues = { wwid, dev: path.devLabel };
       m.pathActive.add(path.dmState === 'active' ? 1 : 0, pathLabels);
       m.pathChecker.addStateSet(pathLabels, path.checkerState);
       m.pathDevice.addStateSet(pathLabels, path.deviceState);

@@ -82,6 +82,7 @@ export function createCollector(opts: {
         daemon: daemonReply.value,
         maps: enrichOnce(parsed.value.maps, facts),
         skipped: parsed.value.skipped,
+        dropped: parsed.value.dropped,
       };
     } catch (err) {
       const reason: CollectionFailure = err instanceof MultipathdError ? err.reason : 'bad_output';
