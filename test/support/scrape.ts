@@ -1,6 +1,7 @@
 import { type Metric, Registry } from 'prom-client';
 import { Config } from '../../src/common/core/config.js';
 import type { ConstMetric, LabelValues } from '../../src/scrape/core/const-metric.js';
+import { METRIC_FAMILIES } from '../../src/scrape/core/metric-families.js';
 import { buildMetrics, type ScrapeInput } from '../../src/scrape/core/metrics.js';
 import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
 import type { GoodSnapshot, Snapshot } from '../../src/scrape/core/snapshot.js';
@@ -78,7 +79,8 @@ export interface ExpositionFamily {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const SPECIAL_VALUES: Record<string, number> = { Nan: NaN, NaN: NaN, '+Inf': Infinity, '-Inf': -Infinity };
-const LABEL_PAIR = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)/;
+// An unrolled loop (runs of plain characters, then one escape): megabyte label values stay fast.
+const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\\n]*(?:\\[\\"n][^"\\\n]*)*)"(,|$)/y;
 
 /**
  * Parses the Prometheus text format strictly (what the exporter writes: HELP and TYPE before the
@@ -112,13 +114,13 @@ export function parseExposition(text: string): Map<string, ExpositionFamily> {
     if (!sample) throw new Error(`malformed line: ${JSON.stringify(line)}`);
     const family = familyOf(sample[1]!, line);
     const labels: Record<string, string> = {};
-    let rest = sample[2] ?? '';
-    while (rest !== '') {
-      const pair = LABEL_PAIR.exec(rest);
+    const labelText = sample[2] ?? '';
+    LABEL_PAIR.lastIndex = 0;
+    while (LABEL_PAIR.lastIndex < labelText.length) {
+      const pair = LABEL_PAIR.exec(labelText);
       if (!pair) throw new Error(`malformed labels: ${line}`);
       if (pair[1]! in labels) throw new Error(`label ${pair[1]} twice: ${line}`);
       labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-      rest = rest.slice(pair[0].length);
     }
     const raw = sample[3]!;
     const value = raw in SPECIAL_VALUES ? SPECIAL_VALUES[raw]! : Number(raw);
@@ -129,4 +131,29 @@ export function parseExposition(text: string): Map<string, ExpositionFamily> {
     family.series.push({ labels, value });
   }
   return families;
+}
+
+/**
+ * What in an exposition breaks the declared families (src/scrape/core/metric-families.ts): an
+ * undeclared family, another type or help, other label names, a state outside the state set. The
+ * strict parse throws first on a malformed line or a duplicate series. Returns the families seen.
+ */
+export function checkAgainstFamilies(text: string): { violations: string[]; seen: string[] } {
+  const declared = new Map(METRIC_FAMILIES.map((f) => [f.name, f]));
+  const violations: string[] = [];
+  const families = parseExposition(text);
+  for (const [name, family] of families) {
+    const contract = declared.get(name);
+    if (!contract) {
+      violations.push(`${name} is not declared`);
+      continue;
+    }
+    if (family.type !== contract.type || family.help !== contract.help) violations.push(`${name}: type or help differ from the declaration`);
+    const labels = [...contract.labels].sort().join(',');
+    for (const series of family.series) {
+      if (Object.keys(series.labels).sort().join(',') !== labels) violations.push(`${name}: labels ${Object.keys(series.labels).join(',')}, declared ${labels}`);
+      if (contract.states && !contract.states.values.includes(series.labels[contract.states.label]!)) violations.push(`${name}: state ${series.labels[contract.states.label]} not in the set`);
+    }
+  }
+  return { violations, seen: [...families.keys()] };
 }

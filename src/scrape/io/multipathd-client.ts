@@ -46,8 +46,8 @@ export function socketAddress(socket: string): string {
 const HEADER_BYTES = 8;
 
 /** multipathd's framing: a native-endian size_t length (including the NUL), then the bytes. */
-export function frame(payload: string): Buffer {
-  const body = Buffer.from(`${payload}\0`, 'utf8');
+export function frame(payload: string | Buffer): Buffer {
+  const body = Buffer.concat([typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, Buffer.from([0])]);
   const header = Buffer.alloc(HEADER_BYTES);
   if (endianness() === 'LE') header.writeBigUInt64LE(BigInt(body.length));
   else header.writeBigUInt64BE(BigInt(body.length));
