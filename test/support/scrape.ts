@@ -1,17 +1,46 @@
+import { type Metric, Registry } from 'prom-client';
 import { Config } from '../../src/common/core/config.js';
-import { buildRegistry, type ScrapeInput } from '../../src/scrape/core/metrics.js';
+import type { ConstMetric, LabelValues } from '../../src/scrape/core/const-metric.js';
+import { METRIC_FAMILIES } from '../../src/scrape/core/metric-families.js';
+import { buildMetrics, type ScrapeInput } from '../../src/scrape/core/metrics.js';
 import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
-import type { GoodSnapshot } from '../../src/scrape/core/snapshot.js';
+import type { GoodSnapshot, Snapshot } from '../../src/scrape/core/snapshot.js';
 import type { CollectionFailure } from '../../src/scrape/core/states.js';
 import { multipathdFixture } from './fixtures.js';
 
 export const NO_FAILURES: Record<CollectionFailure, number> = { daemon_down: 0, timeout: 0, fail: 0, bad_output: 0, too_large: 0, permission: 0 };
 
-/** A good snapshot from a recorded reply (no sysfs facts unless given). */
+/** The snapshot a collection of this reply gives (a failed one when the reply does not parse; no sysfs facts). */
+export function snapshotOfReply(reply: string): Snapshot {
+  const parsed = parseMapsReply(reply);
+  const base = { takenAt: 0, durationSeconds: 0.0125 };
+  if (!parsed.ok) return { ok: false, ...base, reason: parsed.reason, message: parsed.message };
+  return { ok: true, ...base, daemon: { pid: 1842, state: 'idle', stateRaw: 'idle' }, ...parsed.value };
+}
+
+/** A good snapshot from a recorded reply in fixtures/multipathd/ (no sysfs facts unless given). */
 export function snapshotFromFixture(name: string, extra: Partial<GoodSnapshot> = {}): GoodSnapshot {
-  const parsed = parseMapsReply(multipathdFixture(name));
-  if (!parsed.ok) throw new Error(parsed.message);
-  return { ok: true, takenAt: 0, durationSeconds: 0.0125, daemon: { pid: 1842, state: 'idle', stateRaw: 'idle' }, maps: parsed.value.maps, skipped: parsed.value.skipped, ...extra };
+  const snapshot = snapshotOfReply(multipathdFixture(name));
+  if (!snapshot.ok) throw new Error(snapshot.message);
+  return { ...snapshot, ...extra };
+}
+
+/**
+ * A const metric as prom-client's metric interface (what Registry.metrics() calls): prom-client is
+ * the reference formatter the exporter's own writer is held to, byte for byte.
+ */
+function promClientMetric(metric: ConstMetric): Metric {
+  const values: { value: number; labels: LabelValues; sharedLabels?: LabelValues }[] = [];
+  metric.forEachSeries((value, labels, sharedLabels) => values.push(sharedLabels ? { value, labels, sharedLabels } : { value, labels }));
+  const { name, help, type } = metric.family;
+  return { name, help, type, aggregator: 'sum', get: () => ({ name, help, type, aggregator: 'sum', values }) } as unknown as Metric;
+}
+
+/** One scrape's metrics in a fresh prom-client Registry (the reference for the exporter's writer). */
+export function buildRegistry(input: ScrapeInput): Registry {
+  const registry = new Registry();
+  for (const metric of buildMetrics(input)) registry.registerMetric(promClientMetric(metric));
+  return registry;
 }
 
 export async function exposition(input: Partial<ScrapeInput> & Pick<ScrapeInput, 'snapshot'>): Promise<string> {
@@ -40,4 +69,91 @@ export function series(text: string, metric: string): { labels: Record<string, s
     out.push({ labels, value });
   }
   return out;
+}
+
+export interface ExpositionFamily {
+  help?: string;
+  type?: string;
+  series: { labels: Record<string, string>; value: number }[];
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const SPECIAL_VALUES: Record<string, number> = { Nan: NaN, NaN: NaN, '+Inf': Infinity, '-Inf': -Infinity };
+// An unrolled loop (runs of plain characters, then one escape): megabyte label values stay fast.
+const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\\n]*(?:\\[\\"n][^"\\\n]*)*)"(,|$)/y;
+
+/**
+ * Parses the Prometheus text format strictly (what the exporter writes: HELP and TYPE before the
+ * series, one family in one block) and throws on anything else: a malformed line, a family
+ * declared twice or split, a series repeated with the same label set.
+ */
+export function parseExposition(text: string): Map<string, ExpositionFamily> {
+  const families = new Map<string, ExpositionFamily>();
+  const seen = new Set<string>();
+  let current: string | undefined;
+  const familyOf = (name: string, line: string) => {
+    if (!METRIC_NAME.test(name)) throw new Error(`bad metric name: ${line}`);
+    if (name !== current && families.has(name)) throw new Error(`family ${name} declared again or split: ${line}`);
+    current = name;
+    if (!families.has(name)) families.set(name, { series: [] });
+    return families.get(name)!;
+  };
+  if (text !== '' && !text.endsWith('\n')) throw new Error('exposition does not end with a newline');
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (line === '') continue;
+    const comment = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (comment) {
+      const family = familyOf(comment[2]!, line);
+      const key = comment[1] === 'HELP' ? 'help' : 'type';
+      if (family[key] !== undefined) throw new Error(`second ${comment[1]}: ${line}`);
+      if (key === 'type' && !['gauge', 'counter', 'histogram', 'summary', 'untyped'].includes(comment[3]!)) throw new Error(`bad type: ${line}`);
+      family[key] = comment[3]!;
+      continue;
+    }
+    const sample = /^([^\s{]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!sample) throw new Error(`malformed line: ${JSON.stringify(line)}`);
+    const family = familyOf(sample[1]!, line);
+    const labels: Record<string, string> = {};
+    const labelText = sample[2] ?? '';
+    LABEL_PAIR.lastIndex = 0;
+    while (LABEL_PAIR.lastIndex < labelText.length) {
+      const pair = LABEL_PAIR.exec(labelText);
+      if (!pair) throw new Error(`malformed labels: ${line}`);
+      if (pair[1]! in labels) throw new Error(`label ${pair[1]} twice: ${line}`);
+      labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    const raw = sample[3]!;
+    const value = raw in SPECIAL_VALUES ? SPECIAL_VALUES[raw]! : Number(raw);
+    if (!(raw in SPECIAL_VALUES) && Number.isNaN(value)) throw new Error(`bad value: ${line}`);
+    const identity = `${sample[1]}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    if (seen.has(identity)) throw new Error(`duplicate series ${identity}`);
+    seen.add(identity);
+    family.series.push({ labels, value });
+  }
+  return families;
+}
+
+/**
+ * What in an exposition breaks the declared families (src/scrape/core/metric-families.ts): an
+ * undeclared family, another type or help, other label names, a state outside the state set. The
+ * strict parse throws first on a malformed line or a duplicate series. Returns the families seen.
+ */
+export function checkAgainstFamilies(text: string): { violations: string[]; seen: string[] } {
+  const declared = new Map(METRIC_FAMILIES.map((f) => [f.name, f]));
+  const violations: string[] = [];
+  const families = parseExposition(text);
+  for (const [name, family] of families) {
+    const contract = declared.get(name);
+    if (!contract) {
+      violations.push(`${name} is not declared`);
+      continue;
+    }
+    if (family.type !== contract.type || family.help !== contract.help) violations.push(`${name}: type or help differ from the declaration`);
+    const labels = [...contract.labels].sort().join(',');
+    for (const series of family.series) {
+      if (Object.keys(series.labels).sort().join(',') !== labels) violations.push(`${name}: labels ${Object.keys(series.labels).join(',')}, declared ${labels}`);
+      if (contract.states && !contract.states.values.includes(series.labels[contract.states.label]!)) violations.push(`${name}: state ${series.labels[contract.states.label]} not in the set`);
+    }
+  }
+  return { violations, seen: [...families.keys()] };
 }

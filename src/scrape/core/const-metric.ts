@@ -1,16 +1,10 @@
-// A read-only metric for prom-client registries: values are appended once from a snapshot and
-// never mutated (the TypeScript twin of Go's MustNewConstMetric). It skips prom-client's per-set()
-// label hashing, and label sets shared by a state set are passed as `sharedLabels`, which
-// prom-client formats once per object.
-import type { Metric, Registry } from 'prom-client';
+// A read-only metric of one scrape: values are appended once from a snapshot and never mutated
+// (the TypeScript twin of Go's MustNewConstMetric). Name, type and help come from its declared
+// family (metric-families.ts). Label sets shared by a state set are passed as `sharedLabels`, so
+// the exposition writer formats them once per object.
+import type { MetricFamily } from './metric-families.js';
 
 export type LabelValues = Record<string, string | number>;
-
-interface ConstValue {
-  value: number;
-  labels: LabelValues;
-  sharedLabels?: LabelValues;
-}
 
 const NO_LABELS: LabelValues = Object.freeze({}) as LabelValues;
 
@@ -32,13 +26,12 @@ export class ConstMetric {
   private readonly numbers: number[] = [];
   private readonly labelSets: LabelValues[] = [];
   private readonly sharedSets: (LabelValues | undefined)[] = [];
-  readonly aggregator = 'sum' as const;
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'gauge' | 'counter',
-  ) {}
+  constructor(readonly family: MetricFamily) {}
+
+  get name(): string {
+    return this.family.name;
+  }
 
   add(value: number, labels: LabelValues = NO_LABELS): this {
     this.numbers.push(value);
@@ -47,11 +40,13 @@ export class ConstMetric {
     return this;
   }
 
-  /** Every member of `states` with `shared` labels, exactly one (`current`) at 1. */
-  addStateSet(shared: LabelValues, stateLabel: string, states: readonly string[], current: string): this {
-    for (const state of states) {
+  /** Every member of the family's state set with `shared` labels, exactly one (`current`) at 1. */
+  addStateSet(shared: LabelValues, current: string): this {
+    const states = this.family.states;
+    if (!states) throw new Error(`${this.family.name} is not a state set`);
+    for (const state of states.values) {
       this.numbers.push(state === current ? 1 : 0);
-      this.labelSets.push(stateLabels(stateLabel, state));
+      this.labelSets.push(stateLabels(states.label, state));
       this.sharedSets.push(shared);
     }
     return this;
@@ -61,22 +56,15 @@ export class ConstMetric {
     return this.numbers.length;
   }
 
-  /** Visits every series without allocating (the fast exposition writer). */
+  /** Visits every series without allocating (the exposition writer). */
   forEachSeries(visit: (value: number, labels: LabelValues, shared: LabelValues | undefined) => void): void {
     for (let i = 0; i < this.numbers.length; i++) visit(this.numbers[i]!, this.labelSets[i]!, this.sharedSets[i]);
   }
+}
 
-  /** prom-client's metric interface (Registry.metrics() calls it). */
-  get() {
-    const values: ConstValue[] = this.numbers.map((value, i) => {
-      const sharedLabels = this.sharedSets[i];
-      return sharedLabels ? { value, labels: this.labelSets[i]!, sharedLabels } : { value, labels: this.labelSets[i]! };
-    });
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
+export type MetricsOf<F extends Record<string, MetricFamily>> = { readonly [K in keyof F]: ConstMetric };
 
-  /** Registers into `registry` unless empty (an empty metric would print a bare HELP/TYPE). */
-  registerIn(registry: Registry): void {
-    if (this.numbers.length > 0) registry.registerMetric(this as unknown as Metric);
-  }
+/** One empty ConstMetric per family of `families`, keyed like it (declaration order kept). */
+export function metricsOf<F extends Record<string, MetricFamily>>(families: F): MetricsOf<F> {
+  return Object.fromEntries(Object.entries(families).map(([key, family]) => [key, new ConstMetric(family)])) as MetricsOf<F>;
 }

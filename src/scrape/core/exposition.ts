@@ -3,6 +3,7 @@
 // byte for byte) but ~10x faster: at 1000 maps x 4 paths a scrape has ~100k series, and
 // prom-client's per-value formatting alone exceeded the scrape budget (docs/benchmarks.md).
 import type { ConstMetric, LabelValues } from './const-metric.js';
+import type { MetricFamily } from './metric-families.js';
 
 const escapeText = (text: string) => (/[\\\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text);
 const escapeLabelValue = (text: string) => (/[\\\n"]/.test(text) ? escapeText(text).replace(/"/g, '\\"') : text);
@@ -85,10 +86,10 @@ class ByteWriter {
   }
 }
 
-/** `# HELP` and `# TYPE` lines of a metric (no trailing newline). */
-export function metricHeader(metric: ConstMetric): string {
-  const name = escapeText(metric.name);
-  return `# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`;
+/** `# HELP` and `# TYPE` lines of a metric family (no trailing newline). */
+export function metricHeader(family: MetricFamily): string {
+  const name = escapeText(family.name);
+  return `# HELP ${name} ${escapeText(family.help)}\n# TYPE ${name} ${family.type}`;
 }
 
 /** Emits a metric's series lines, each preceded by a newline. */
@@ -106,7 +107,7 @@ export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
   const out = new ByteWriter();
   const write = (line: string) => out.write(line);
   metrics.forEach((metric, index) => {
-    out.write(`${index > 0 ? '\n\n' : ''}${metricHeader(metric)}`);
+    out.write(`${index > 0 ? '\n\n' : ''}${metricHeader(metric.family)}`);
     emitSeries(metric, labelText, write);
   });
   out.write('\n');

@@ -67,8 +67,14 @@ const TypedPathGroup = z.looseObject({ ...shapeOf(GROUP_FIELDS, optionalText, op
 const TypedMap = z.looseObject({ ...shapeOf(MAP_FIELDS, optionalText, optionalNumber), path_groups: z.array(TypedPathGroup) });
 
 // Lenient: the fallback.
-/** Any JSON value -> string, or undefined when absent/null. */
-const anyText = z.unknown().transform((v) => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v)));
+/**
+ * Any JSON value -> string: numbers and booleans as text, anything else (absent, null, an object,
+ * an array) undefined. Never String() on a structure: a deeply nested array would overflow the
+ * stack, and `[object Object]` is no value.
+ */
+const anyText = z.unknown().transform((v) =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined,
+);
 /** Any JSON value -> finite number, or undefined. */
 const anyNumber = z.unknown().transform((v) => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;

@@ -7,6 +7,8 @@ import {
   type CheckerState,
   type CollectionFailure,
   DAEMON_STATES,
+  DROPPED_ENTRIES,
+  type DroppedEntry,
   type DaemonState,
   MAP_DM_STATES,
   type MapDmState,
@@ -17,10 +19,18 @@ import {
   type PathDeviceState,
   type PathDmState,
   type PathGroupState,
+  SKIP_REASONS,
+  type SkipReason,
   type Transport,
+  zeroCounts,
 } from './states.js';
 
 export interface PathModel {
+  /**
+   * The path's `dev` label, unique within its map: the kernel name, else `dev_t`, else
+   * `group<N>-unnamed` (the k-th nameless path of the group: `group<N>-unnamed-<k>`).
+   */
+  devLabel: string;
   dev?: string;
   devT?: string;
   /** 1-based path group the path sits in. */
@@ -93,8 +103,10 @@ export interface MapModel {
 
 export interface ParsedMaps {
   maps: MapModel[];
-  /** Maps in the reply that had no WWID and were skipped. */
-  skipped: number;
+  /** Maps of the reply that are not exported, by reason. */
+  skipped: Record<SkipReason, number>;
+  /** Path groups and paths dropped as repeats within their map (docs/metrics.md, "Repeats"). */
+  dropped: Record<DroppedEntry, number>;
 }
 
 export type ReplyResult<T> = { ok: true; value: T } | { ok: false; reason: CollectionFailure; message: string };
@@ -155,7 +167,7 @@ export function parseDaemonReply(reply: string): ReplyResult<{ pid: number; stat
   return { ok: true, value: { pid: Number(m[1]), state: clampState(DAEMON_STATES, m[2], 'unknown'), stateRaw: m[2]! } };
 }
 
-function parsePath(raw: PathData, group: number): PathModel {
+function parsePath(raw: PathData, group: number): Omit<PathModel, 'devLabel'> {
   const targetWwpn = present(raw.target_wwpn);
   const checkerStateRaw = present(raw.chk_st);
   return {
@@ -180,23 +192,49 @@ function parsePath(raw: PathData, group: number): PathModel {
   };
 }
 
-function parseGroup(raw: PathGroupData, index: number): PathGroupModel {
-  const group = raw.group !== undefined && raw.group >= 1 ? raw.group : index + 1;
-  return {
-    group,
-    selector: present(raw.selector),
-    priority: raw.pri ?? 0,
-    dmState: clampState(PATH_GROUP_STATES, present(raw.dm_st), 'unknown'),
-    marginal: raw.marginal_st?.trim() === 'marginal',
-    paths: raw.paths.map((p) => parsePath(p, group)),
-  };
+/**
+ * The path groups of one map without repeats, first occurrence wins: a group whose number was seen
+ * before is dropped with its paths, a path whose `dev` label was seen before in the map is dropped.
+ * Nameless paths (no dev, no dev_t) are numbered per group, not dropped: they are distinct paths.
+ */
+function parseGroups(rawGroups: readonly PathGroupData[], dropped: Record<DroppedEntry, number>): PathGroupModel[] {
+  const groups: PathGroupModel[] = [];
+  const groupNumbers = new Set<number>();
+  const devLabels = new Set<string>();
+  rawGroups.forEach((raw, index) => {
+    const group = raw.group !== undefined && Number.isInteger(raw.group) && raw.group >= 1 ? raw.group : index + 1;
+    if (groupNumbers.has(group)) {
+      dropped.path_group++;
+      return;
+    }
+    groupNumbers.add(group);
+    const paths: PathModel[] = [];
+    let nameless = 0;
+    for (const rawPath of raw.paths) {
+      const path = parsePath(rawPath, group);
+      const devLabel = path.dev ?? path.devT ?? (++nameless === 1 ? `group${group}-unnamed` : `group${group}-unnamed-${nameless}`);
+      if (devLabels.has(devLabel)) {
+        dropped.path++;
+        continue;
+      }
+      devLabels.add(devLabel);
+      paths.push({ devLabel, ...path });
+    }
+    groups.push({
+      group,
+      selector: present(raw.selector),
+      priority: raw.pri ?? 0,
+      dmState: clampState(PATH_GROUP_STATES, present(raw.dm_st), 'unknown'),
+      marginal: raw.marginal_st?.trim() === 'marginal',
+      paths,
+    });
+  });
+  return groups;
 }
 
-/** One raw map -> model; undefined when it has no WWID (the caller counts it as skipped). */
-export function parseMap(raw: MapData): MapModel | undefined {
-  const wwid = present(raw.uuid);
-  if (!wwid) return undefined;
-  const pathGroups = raw.path_groups.map(parseGroup);
+/** One raw map with a WWID -> model; repeats within it are dropped and counted into `dropped`. */
+function parseMap(raw: MapData, wwid: string, dropped: Record<DroppedEntry, number>): MapModel {
+  const pathGroups = parseGroups(raw.path_groups, dropped);
   const paths = pathGroups.flatMap((g) => g.paths);
   const pathsActive = paths.filter((p) => p.dmState === 'active').length;
   const features = present(raw.features);
@@ -231,6 +269,31 @@ export function parseMap(raw: MapData): MapModel | undefined {
   };
 }
 
+/** The WWID of one element of `maps`, or why the element is skipped. */
+function wwidOf(element: unknown): { wwid: string } | { skip: SkipReason } {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return { skip: 'malformed' };
+  const uuid = (element as { uuid?: unknown }).uuid;
+  if (uuid !== undefined && uuid !== null && typeof uuid !== 'string') return { skip: 'invalid_wwid' };
+  const wwid = present(uuid ?? undefined);
+  return wwid ? { wwid } : { skip: 'no_wwid' };
+}
+
+/** One element of `maps` -> a model and what was dropped from it, or why the whole map is skipped. */
+function parseMapElement(element: unknown): { map: MapModel; dropped: Record<DroppedEntry, number> } | { skip: SkipReason } {
+  const id = wwidOf(element);
+  if ('skip' in id) return id;
+  // One map's content must never fail the reply: anything that throws on it (however unforeseen)
+  // fails only that map.
+  try {
+    const raw = parseRawMap(element);
+    if (!raw) return { skip: 'malformed' };
+    const dropped = zeroCounts(DROPPED_ENTRIES);
+    return { map: parseMap(raw, id.wwid, dropped), dropped };
+  } catch {
+    return { skip: 'malformed' };
+  }
+}
+
 /** `show maps json` reply text -> maps, or the reason it is not usable. Never throws. */
 export function parseMapsReply(reply: string): ReplyResult<ParsedMaps> {
   if (!reply.trimStart().startsWith('{')) return { ok: false, ...classifyNonPayload(reply) };
@@ -250,12 +313,20 @@ export function parseMapsReply(reply: string): ReplyResult<ParsedMaps> {
     };
   }
   const maps: MapModel[] = [];
-  let skipped = 0;
+  const skipped = zeroCounts(SKIP_REASONS);
+  const dropped = zeroCounts(DROPPED_ENTRIES);
+  const wwids = new Set<string>();
   for (const element of envelope.data.maps) {
-    const raw = parseRawMap(element);
-    const map = raw ? parseMap(raw) : undefined;
-    if (map) maps.push(map);
-    else skipped++;
+    const parsed = parseMapElement(element);
+    if ('skip' in parsed) {
+      skipped[parsed.skip]++;
+    } else if (wwids.has(parsed.map.wwid)) {
+      skipped.duplicate_wwid++; // the first map with this WWID is kept
+    } else {
+      wwids.add(parsed.map.wwid);
+      maps.push(parsed.map);
+      for (const entry of DROPPED_ENTRIES) dropped[entry] += parsed.dropped[entry];
+    }
   }
-  return { ok: true, value: { maps, skipped } };
+  return { ok: true, value: { maps, skipped, dropped } };
 }

@@ -1,6 +1,6 @@
 // One collection from multipathd, as plain data. Every scrape renders exactly one snapshot.
 import type { MapModel } from './parse-multipathd.js';
-import type { CollectionFailure, DaemonState } from './states.js';
+import type { CollectionFailure, DaemonState, DroppedEntry, SkipReason } from './states.js';
 
 export interface DaemonInfo {
   pid: number;
@@ -18,8 +18,10 @@ export interface GoodSnapshot extends SnapshotBase {
   ok: true;
   daemon?: DaemonInfo;
   maps: MapModel[];
-  /** Maps without a WWID in the reply (skipped). */
-  skipped: number;
+  /** Maps of the reply that are not exported, by reason. */
+  skipped: Readonly<Record<SkipReason, number>>;
+  /** Path groups and paths dropped as repeats within their map. */
+  dropped: Readonly<Record<DroppedEntry, number>>;
 }
 
 export interface FailedSnapshot extends SnapshotBase {

@@ -39,6 +39,23 @@ export const COLLECTION_OUTCOMES = ['none', 'daemon_down', 'timeout', 'fail', 'b
 export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number];
 export type CollectionFailure = Exclude<CollectionOutcome, 'none'>;
 
+/**
+ * Why a map of a reply is not exported: no WWID (absent, empty or a placeholder), a WWID that is not
+ * a string (`{}`, `true`, `12345`), the WWID of a map already read from the same reply (the first
+ * one is kept), or an element that is no map at all (not an object, or failing to parse).
+ */
+export const SKIP_REASONS = ['no_wwid', 'invalid_wwid', 'duplicate_wwid', 'malformed'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** What is dropped as a repeat within one map: a path group number seen before, a path's `dev` seen before. */
+export const DROPPED_ENTRIES = ['path_group', 'path'] as const;
+export type DroppedEntry = (typeof DROPPED_ENTRIES)[number];
+
+/** A zero count per member of a closed set. */
+export function zeroCounts<const S extends readonly string[]>(set: S): Record<S[number], number> {
+  return Object.fromEntries(set.map((member) => [member, 0])) as Record<S[number], number>;
+}
+
 export type Transport = 'fc' | 'iscsi' | 'sas';
 
 /** Clamps a string to a member of `set`, or `fallback` when it is not one. */

@@ -31,7 +31,8 @@ export function createCollector(opts: {
     permission: 0,
   };
   let inFlight: Promise<Snapshot> | undefined;
-  let lastLoggedReason: string | undefined;
+  /** The message of the last failure logged; undefined while collections succeed. */
+  let lastFailureMessage: string | undefined;
   // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
   // next. Reusing the last parse (and enrichment) then skips most of a big scrape's work; any
   // change in the reply or in sysfs recomputes. Returning the same maps array also lets the HTTP
@@ -55,12 +56,23 @@ export function createCollector(opts: {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     const client = opts.client();
+    // The configured timeout bounds the whole collection, not each command: every command (the
+    // retry included) gets what the ones before it left.
+    const deadline = started + client.timeoutMs;
+    const send = async (command: string) => {
+      try {
+        return await client.command(command, deadline);
+      } catch (err) {
+        if (err instanceof MultipathdError) throw new MultipathdError(err.reason, `${command}: ${err.message}`);
+        throw err;
+      }
+    };
     try {
-      const daemonReply = parseDaemonReply(await client.command('show daemon'));
+      const daemonReply = parseDaemonReply(await send('show daemon'));
       if (!daemonReply.ok) throw new MultipathdError(daemonReply.reason, `show daemon: ${daemonReply.message}`);
-      let parsed = parseMapsOnce(await client.command('show maps json'));
+      let parsed = parseMapsOnce(await send('show maps json'));
       // A map vanishing mid-command makes the whole `show maps json` answer `fail`: retry once.
-      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsOnce(await client.command('show maps json'));
+      if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsOnce(await send('show maps json'));
       if (!parsed.ok) throw new MultipathdError(parsed.reason, `show maps json: ${parsed.message}`);
       const facts = await readSysfsFacts(opts.sysfsRoot(), parsed.value.maps);
       return {
@@ -70,6 +82,7 @@ export function createCollector(opts: {
         daemon: daemonReply.value,
         maps: enrichOnce(parsed.value.maps, facts),
         skipped: parsed.value.skipped,
+        dropped: parsed.value.dropped,
       };
     } catch (err) {
       const reason: CollectionFailure = err instanceof MultipathdError ? err.reason : 'bad_output';
@@ -86,11 +99,11 @@ export function createCollector(opts: {
           if (!snapshot.ok) {
             failures[snapshot.reason]++;
             // One line per change of outcome, not one per scrape.
-            if (lastLoggedReason !== snapshot.message) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
-            lastLoggedReason = snapshot.message;
-          } else if (lastLoggedReason !== undefined) {
+            if (lastFailureMessage !== snapshot.message) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
+            lastFailureMessage = snapshot.message;
+          } else if (lastFailureMessage !== undefined) {
             opts.log.info('collection recovered', { maps: snapshot.maps.length });
-            lastLoggedReason = undefined;
+            lastFailureMessage = undefined;
           }
           return snapshot;
         });

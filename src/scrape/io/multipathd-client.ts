@@ -18,10 +18,24 @@ export class MultipathdError extends Error {
 }
 
 export interface MultipathdClient {
-  /** Sends one command (e.g. `show maps json`) and resolves with the reply text. */
-  command(command: string): Promise<string>;
+  /**
+   * Sends one command (e.g. `show maps json`) and resolves with the reply text. It waits at most
+   * `timeoutMs`, and never past `deadline` (a `performance.now()` time: the end of the collection
+   * the command belongs to).
+   */
+  command(command: string, deadline?: number): Promise<string>;
+  /** The configured time (multipathd.timeout) for one command, and for one collection in total. */
+  readonly timeoutMs: number;
   /** Human description for logs and the landing page. */
   readonly describe: string;
+}
+
+/** How long a command may wait: its timeout, or what is left before the deadline if that is less. */
+function waitFor(timeoutMs: number, deadline: number | undefined): { ms: number; why: string } {
+  const left = deadline === undefined ? Infinity : Math.floor(deadline - performance.now());
+  if (left >= timeoutMs) return { ms: timeoutMs, why: '' };
+  if (left <= 0) throw new MultipathdError('timeout', `no time left of the ${timeoutMs} ms collection budget`);
+  return { ms: left, why: `, what was left of the ${timeoutMs} ms collection budget` };
 }
 
 /** `@name` is the abstract namespace (NUL-prefixed), anything else a filesystem path. */
@@ -32,8 +46,8 @@ export function socketAddress(socket: string): string {
 const HEADER_BYTES = 8;
 
 /** multipathd's framing: a native-endian size_t length (including the NUL), then the bytes. */
-export function frame(payload: string): Buffer {
-  const body = Buffer.from(`${payload}\0`, 'utf8');
+export function frame(payload: string | Buffer): Buffer {
+  const body = Buffer.concat([typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, Buffer.from([0])]);
   const header = Buffer.alloc(HEADER_BYTES);
   if (endianness() === 'LE') header.writeBigUInt64LE(BigInt(body.length));
   else header.writeBigUInt64BE(BigInt(body.length));
@@ -48,8 +62,10 @@ export function socketClient(opts: { socket: string; timeoutMs: number; maxReply
   const path = socketAddress(opts.socket);
   return {
     describe: `socket ${opts.socket}`,
-    command: (command) =>
+    timeoutMs: opts.timeoutMs,
+    command: (command, deadline) =>
       new Promise<string>((resolve, reject) => {
+        const wait = waitFor(opts.timeoutMs, deadline);
         const chunks: Buffer[] = [];
         let received = 0;
         let expected: number | undefined;
@@ -64,8 +80,8 @@ export function socketClient(opts: { socket: string; timeoutMs: number; maxReply
           else resolve(reply ?? '');
         };
         const timer = setTimeout(
-          () => finish(new MultipathdError('timeout', `no reply from multipathd within ${opts.timeoutMs} ms (${command})`)),
-          opts.timeoutMs,
+          () => finish(new MultipathdError('timeout', `no reply from multipathd within ${wait.ms} ms${wait.why} (${command})`)),
+          wait.ms,
         );
         conn.on('connect', () => conn.write(frame(command)));
         conn.on('data', (chunk: Buffer) => {
@@ -105,6 +121,19 @@ export function socketClient(opts: { socket: string; timeoutMs: number; maxReply
   };
 }
 
+/** What the exec client keeps of a command's stderr (the end of it), for the log. */
+export const STDERR_TAIL_CHARS = 4096;
+
+/** SIGKILL to a process group; it may be gone already. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 export function execClient(opts: {
   command: readonly string[];
   timeoutMs: number;
@@ -115,25 +144,48 @@ export function execClient(opts: {
   if (!file) throw new Error('multipathd.command is empty');
   return {
     describe: `command ${opts.command.join(' ')}`,
-    async command(command) {
-      const result = await execa(file, [...baseArgs, ...command.split(' ')], {
-        timeout: opts.timeoutMs,
-        maxBuffer: { stdout: opts.maxReplyBytes, stderr: 64 * 1024 },
+    timeoutMs: opts.timeoutMs,
+    async command(command, deadline) {
+      const wait = waitFor(opts.timeoutMs, deadline);
+      const subprocess = execa(file, [...baseArgs, ...command.split(' ')], {
+        // Its own process group, so the deadline also stops whatever it started: a child that
+        // inherited stdout would otherwise keep the reply open (and the scrape waiting) forever.
+        detached: true,
+        // stdout is the reply (capped); stderr is only logged: its tail is kept below, and no
+        // amount of it fails a good reply.
+        buffer: { stdout: true, stderr: false },
+        maxBuffer: { stdout: opts.maxReplyBytes },
         reject: false,
         stripFinalNewline: false,
         stdin: 'ignore',
-        forceKillAfterDelay: 1000,
       });
-      if (result.stderr.trim() !== '') opts.onStderr?.(result.stderr.trim());
-      if (result.timedOut) throw new MultipathdError('timeout', `${file} did not answer within ${opts.timeoutMs} ms (${command})`);
-      if (result.isMaxBuffer) throw new MultipathdError('too_large', `${file} printed more than ${opts.maxReplyBytes} bytes`);
+      let stderr = '';
+      subprocess.stderr?.setEncoding('utf8');
+      subprocess.stderr?.on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const deadlinePassed = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), wait.ms);
+      });
+      const result = await Promise.race([subprocess, deadlinePassed]);
+      clearTimeout(timer);
+      if (!result) {
+        killGroup(subprocess.pid);
+        subprocess.stdout?.destroy();
+        subprocess.stderr?.destroy();
+        throw new MultipathdError('timeout', `${file} did not answer within ${wait.ms} ms${wait.why} (${command})`);
+      }
+      if (stderr.trim() !== '') opts.onStderr?.(stderr.trim());
+      if (result.isMaxBuffer) throw new MultipathdError('too_large', `${file} printed more than ${opts.maxReplyBytes} bytes on stdout`);
       const code = (result as { code?: string }).code;
       if (code === 'ENOENT' || (result.failed && !existsSync(file))) {
         throw new MultipathdError('daemon_down', `${file} not found: multipath-tools is not installed`);
       }
       if (result.exitCode !== 0 && result.stdout.trim() === '') {
         // 0.9.4 prints nothing and exits 1 when it cannot connect.
-        throw new MultipathdError('daemon_down', `multipathd is not running (${file} exited ${result.exitCode ?? result.signal}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''})`);
+        const firstStderrLine = stderr.trim().split('\n')[0];
+        throw new MultipathdError('daemon_down', `multipathd is not running (${file} exited ${result.exitCode ?? result.signal}${firstStderrLine ? `: ${firstStderrLine}` : ''})`);
       }
       return result.stdout;
     },

@@ -1,10 +1,13 @@
 // prom-client is the reference formatter: the fast writer must produce its output byte for byte.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
-import { buildRegistry, renderMetrics, renderMetricsBytes, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
+import { renderMetrics, renderMetricsBytes, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
 import { parseMapsReply } from '../../../src/scrape/core/parse-multipathd.js';
 import { generatedMaps, mapsReply } from '../../../src/sim/maps-reply.js';
-import { NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
+import { FIXTURES } from '../../support/fixtures.js';
+import { goldenCases } from '../../support/golden.js';
+import { buildRegistry, NO_FAILURES, snapshotFromFixture, snapshotOfReply } from '../../support/scrape.js';
 
 const CONFIG = Config.parse({
   cluster: { nodes: ['pve1'], luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'a', paths: 2, usedBy: 'quote " back \\ slash\nnewline' }] },
@@ -15,8 +18,8 @@ function input(snapshot: ScrapeInput['snapshot'], overrides: Partial<ScrapeInput
 }
 
 describe('renderMetrics equals prom-client Registry.metrics()', () => {
-  it.each(['all-six-maps.json', 'edge-undef-unknown-marginal.json', 'no-maps.json', 'iscsi-2paths-one-faulty.json'])('for %s', async (fixture) => {
-    const scrape = input(snapshotFromFixture(fixture));
+  it.each(goldenCases().map((c) => c.reply))('for %s', async (reply) => {
+    const scrape = input(snapshotOfReply(readFileSync(`${FIXTURES}${reply}`, 'utf8')));
     expect(renderMetrics(scrape)).toBe(await buildRegistry(scrape).metrics());
   });
 
@@ -29,7 +32,7 @@ describe('renderMetrics equals prom-client Registry.metrics()', () => {
     const parsed = parseMapsReply(mapsReply(generatedMaps(200, 4)));
     if (!parsed.ok) throw new Error(parsed.message);
     const maps = parsed.value.maps.map((m, i) => ({ ...m, vendor: i === 0 ? 'odd "vendor" \\ \n' : m.vendor, sizeBytes: i === 1 ? Number.POSITIVE_INFINITY : i === 2 ? Number.NaN : i === 3 ? Number.NEGATIVE_INFINITY : 1024 }));
-    const scrape = input({ ok: true, takenAt: 0, durationSeconds: 0.5, maps, skipped: 2 }, { config: Config.parse({ ...CONFIG, listen: ':1', perPathMetrics: true }) });
+    const scrape = input({ ok: true, takenAt: 0, durationSeconds: 0.5, maps, skipped: { no_wwid: 2, invalid_wwid: 1, duplicate_wwid: 0, malformed: 3 }, dropped: { path_group: 1, path: 4 } }, { config: Config.parse({ ...CONFIG, listen: ':1', perPathMetrics: true }) });
     const fast = renderMetrics(scrape);
     expect(fast).toContain('vendor="odd \\"vendor\\" \\\\ \\n"');
     expect(fast).toContain(' +Inf\n');

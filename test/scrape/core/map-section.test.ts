@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import { MapSectionCache } from '../../../src/scrape/core/map-section.js';
-import { buildRegistry, renderMapSectionBytes, renderMetricsBytes } from '../../../src/scrape/core/metrics.js';
+import { renderMapSectionBytes, renderMetricsBytes } from '../../../src/scrape/core/metrics.js';
 import { type MapModel, parseMapsReply } from '../../../src/scrape/core/parse-multipathd.js';
 import { generatedMaps, mapsReply } from '../../../src/sim/maps-reply.js';
-import { NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
+import { buildRegistry, NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
 
 function generated(count: number): MapModel[] {
   const parsed = parseMapsReply(mapsReply(generatedMaps(count, 4)));

@@ -1,43 +1,29 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import { CHECKER_STATES } from '../../../src/scrape/core/states.js';
 import { FIXTURES } from '../../support/fixtures.js';
-import { exposition, samples, series, snapshotFromFixture } from '../../support/scrape.js';
+import { GOLDEN_CLUSTER, GOLDEN_STATUS, goldenCases, renderGolden } from '../../support/golden.js';
+import { exposition, parseExposition, samples, series, snapshotFromFixture } from '../../support/scrape.js';
 
-const CLUSTER = Config.parse({
-  node: 'pve1',
-  cluster: {
-    nodes: ['pve1', 'pve2', 'pve3'],
-    luns: [
-      { wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'san-a-lun0', paths: 2, usedBy: 'vmstore' },
-      { wwid: '3600a098038314c6f6b5d4f2d41434b31', nodes: ['pve2', 'pve3'], paths: 4 },
-      { wwid: '36001405ffffffffffffffffffffffff0', usedBy: 'backup' },
-    ],
-  },
-});
-const STATUS = { path: '/etc/multipath-exporter/config.yml', valid: true, errors: [], digest: 'abcdef0123456789', applyEnabled: false };
+const CLUSTER = GOLDEN_CLUSTER;
+const STATUS = GOLDEN_STATUS;
 
-describe('golden exposition', () => {
-  // fixture in, exact text out: regenerate with UPDATE_GOLDEN=1 and review the diff.
-  it.each([
-    ['all-six-maps.json', 'all-six-maps.prom'],
-    ['iscsi-2paths-one-faulty.json', 'iscsi-2paths-one-faulty.prom'],
-  ])('%s renders exactly %s', async (fixture, golden) => {
-    const text = await exposition({
-      snapshot: snapshotFromFixture(fixture),
-      config: CLUSTER,
-      configStatus: STATUS,
-      failures: { daemon_down: 2, timeout: 1, fail: 0, bad_output: 0, too_large: 0, permission: 0 },
-    });
-    const path = `${FIXTURES}exposition/${golden}`;
-    if (process.env.UPDATE_GOLDEN) writeFileSync(path, text);
-    expect(text).toBe(readFileSync(path, 'utf8'));
+describe('golden expositions', () => {
+  const cases = goldenCases();
+
+  it('exist for every recorded maps reply, and only for those', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(16);
+    const goldens = readdirSync(`${FIXTURES}exposition`).filter((f) => f.endsWith('.prom'));
+    expect(goldens.map((f) => `exposition/${f}`).sort()).toEqual(cases.map((c) => c.golden).sort());
   });
 
-  it('passes promtool check metrics (real promtool)', async () => {
-    const text = readFileSync(`${FIXTURES}exposition/all-six-maps.prom`, 'utf8');
+  // Reply in, exact text out. To change a golden, run `npx tsx test/support/update-golden.ts` and
+  // review the diff: no test ever writes one.
+  it.each(cases.map((c) => [c.reply, c.golden, c] as const))('%s renders exactly %s, and promtool finds nothing to lint', async (_reply, golden, c) => {
+    const text = readFileSync(`${FIXTURES}${golden}`, 'utf8');
+    expect(renderGolden(c)).toBe(text);
     const result = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
     expect(result.stderr + result.stdout).toBe('');
     expect(result.exitCode).toBe(0);
@@ -50,6 +36,23 @@ describe('golden exposition', () => {
 });
 
 describe('metric contract', () => {
+  it('exports a reply with repeats without duplicate series, counting what it dropped', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('repeated-wwid-dev-group-and-nameless-paths.json') });
+    expect(() => parseExposition(text)).not.toThrow();
+    const s = samples(text);
+    expect(s.get('multipath_maps_skipped{reason="duplicate_wwid"}')).toBe(1);
+    expect(s.get('multipath_duplicates_dropped{entry="path_group"}')).toBe(1);
+    expect(s.get('multipath_duplicates_dropped{entry="path"}')).toBe(1);
+    expect(series(text, 'multipath_path_active').map((x) => x.labels.dev)).toEqual(['sda', 'sdb', 'sdc', 'group2-unnamed', 'group2-unnamed-2']);
+  });
+
+  it('skips maps with a WWID that is not a string: none becomes a label', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('wwids-of-wrong-type.json') });
+    expect(series(text, 'multipath_map_info').map((x) => x.labels.wwid)).toEqual(['333333330000007d0']);
+    expect(samples(text).get('multipath_maps_skipped{reason="invalid_wwid"}')).toBe(3);
+    expect(text).not.toMatch(/object Object|wwid="(true|12345)"/);
+  });
+
   it('exports paths_total from the groups and the active count separately', async () => {
     const text = await exposition({ snapshot: snapshotFromFixture('no-active-paths-queueing.json') });
     for (const { labels, value } of series(text, 'multipath_map_paths')) {

@@ -9,7 +9,11 @@ import {
   transportFromSysfsLink,
 } from '../../../src/scrape/core/parse-multipathd.js';
 import { readFileSync } from 'node:fs';
+import { DROPPED_ENTRIES, SKIP_REASONS, zeroCounts } from '../../../src/scrape/core/states.js';
 import { FIXTURES, multipathdFixture } from '../../support/fixtures.js';
+
+const NO_SKIPS = zeroCounts(SKIP_REASONS);
+const NO_DROPS = zeroCounts(DROPPED_ENTRIES);
 
 function maps(fixture: string): MapModel[] {
   const result = parseMapsReply(multipathdFixture(fixture));
@@ -129,11 +133,48 @@ describe('parseMapsReply on 0.9.4 replies', () => {
 
   it('skips and counts a map without a WWID', () => {
     const result = parseMapsReply(multipathdFixture('map-without-wwid.json'));
-    expect(result).toEqual({ ok: true, value: { maps: [], skipped: 1 } });
+    expect(result).toEqual({ ok: true, value: { maps: [], skipped: { ...NO_SKIPS, no_wwid: 1 }, dropped: NO_DROPS } });
   });
 
   it('parses a reply with no maps to an empty list', () => {
-    expect(parseMapsReply(multipathdFixture('no-maps.json'))).toEqual({ ok: true, value: { maps: [], skipped: 0 } });
+    expect(parseMapsReply(multipathdFixture('no-maps.json'))).toEqual({ ok: true, value: { maps: [], skipped: NO_SKIPS, dropped: NO_DROPS } });
+  });
+
+  it('skips and counts maps whose WWID is not a string ({}, true, 12345), keeping the rest', () => {
+    const result = parseMapsReply(multipathdFixture('wwids-of-wrong-type.json'));
+    if (!result.ok) throw new Error(result.message);
+    expect(result.value.maps.map((m) => m.wwid)).toEqual(['333333330000007d0']);
+    expect(result.value.skipped).toEqual({ ...NO_SKIPS, invalid_wwid: 3 });
+  });
+
+  it('drops repeats in a reply, the first occurrence winning, and counts what it dropped', () => {
+    const result = parseMapsReply(multipathdFixture('repeated-wwid-dev-group-and-nameless-paths.json'));
+    if (!result.ok) throw new Error(result.message);
+    const { maps: [first, second], skipped, dropped } = result.value;
+    expect(result.value.maps).toHaveLength(2);
+    expect(skipped).toEqual({ ...NO_SKIPS, duplicate_wwid: 1 });
+    expect(first!.counters.pathFaults).toBe(0); // the first map with the WWID, not the later one (5)
+    // Map 2: sdc twice in group 1 (one dropped), group 1 again (dropped with sdd), two nameless paths.
+    expect(dropped).toEqual({ path_group: 1, path: 1 });
+    expect(second!.pathGroups.map((g) => [g.group, g.paths.map((p) => p.devLabel)])).toEqual([
+      [1, ['sdc']],
+      [2, ['group2-unnamed', 'group2-unnamed-2']],
+    ]);
+    expect(second).toMatchObject({ pathsTotal: 3, pathsActive: 1, health: 'degraded' });
+  });
+
+  it('fails only the map whose name is nested too deep for the stack, not the reply', () => {
+    const reply = multipathdFixture('all-six-maps.json').replace('"name" : "mpatha"', `"name" : ${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    const result = parseMapsReply(reply);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.value.maps).toHaveLength(6);
+    const mpatha = result.value.maps.find((m) => m.wwid === '36001405a3f9c2e7d1b84c0e9d2f6a7b1')!;
+    expect(mpatha.name).toBe(mpatha.wwid); // the unreadable name is absent, the map is kept
+  });
+
+  it('counts a map element that is no map at all (an array, a string) as malformed', () => {
+    const result = parseMapsReply('{"major_version": 0, "minor_version": 1, "maps": [[1], "map", null]}');
+    expect(result).toMatchObject({ ok: true, value: { maps: [], skipped: { ...NO_SKIPS, malformed: 3 } } });
   });
 
   it.each([

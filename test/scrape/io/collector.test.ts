@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCollector } from '../../../src/scrape/io/collector.js';
 import { memoryLogger } from '../../../src/common/io/log.js';
-import { socketClient } from '../../../src/scrape/io/multipathd-client.js';
+import { type MultipathdClient, socketClient } from '../../../src/scrape/io/multipathd-client.js';
 import { type FakeMultipathd, type FakeReply, startFakeMultipathd } from '../../../src/sim/fake-multipathd.js';
 import { multipathdFixture } from '../../support/fixtures.js';
 
@@ -17,12 +17,26 @@ afterEach(async () => {
   sysfs = undefined;
 });
 
-async function collectorFor(respond: Parameters<typeof startFakeMultipathd>[0]['respond'], sysfsRoot = '/nonexistent-sysfs') {
+/** Each command the collector sent, with the time it was given (ms left before its deadline). */
+type Sent = { command: string; leftMs: number };
+
+async function collectorFor(respond: Parameters<typeof startFakeMultipathd>[0]['respond'], sysfsRoot = '/nonexistent-sysfs', timeoutMs = 400) {
   fake = await startFakeMultipathd({ socket: `@mpe-collector-${process.pid}-${Math.random()}`, respond });
   const log = memoryLogger();
   const socket = fake.socket;
-  const collector = createCollector({ client: () => socketClient({ socket, timeoutMs: 400, maxReplyBytes: 32 << 20 }), sysfsRoot: () => sysfsRoot, log });
-  return { collector, log, fake };
+  const sent: Sent[] = [];
+  const client = (): MultipathdClient => {
+    const real = socketClient({ socket, timeoutMs, maxReplyBytes: 32 << 20 });
+    return {
+      ...real,
+      command: (command, deadline) => {
+        sent.push({ command, leftMs: deadline === undefined ? Infinity : deadline - performance.now() });
+        return real.command(command, deadline);
+      },
+    };
+  };
+  const collector = createCollector({ client, sysfsRoot: () => sysfsRoot, log });
+  return { collector, log, fake, sent };
 }
 
 const healthy = (reply = multipathdFixture('iscsi-2paths-one-faulty.json')) => (command: string) =>
@@ -63,11 +77,42 @@ describe('collector', () => {
   });
 
   it('reports a stopped daemon as daemon_down, then logs the recovery', async () => {
-    const { collector, log, fake } = await collectorFor(healthy());
-    await fake.close();
+    const { collector, log, fake: first } = await collectorFor(healthy());
+    await first.close();
     const down = await collector.collect();
     expect(down).toMatchObject({ ok: false, reason: 'daemon_down' });
-    expect(log.lines.some((l) => l.includes('collection failed'))).toBe(true);
+    expect(log.lines.filter((l) => l.includes('collection failed'))).toHaveLength(1);
+    fake = await startFakeMultipathd({ socket: first.socket, respond: healthy() });
+    await expect(collector.collect()).resolves.toMatchObject({ ok: true });
+    await collector.collect();
+    expect(log.lines.filter((l) => l.includes('collection recovered'))).toEqual(['level=info msg="collection recovered" maps=1']);
+  });
+
+  it.each([
+    ['two commands at 0.6x the budget each', [600, 600]],
+    ['a fail reply and its retry', [100, 500, 500]],
+  ] as const)('fits one collection into its budget: %s end in a timeout', async (_name, delays) => {
+    let call = 0;
+    const { collector, sent } = await collectorFor(
+      (c) => {
+        const delayMs = delays[call++] ?? 0;
+        if (c === 'show daemon') return { reply: 'pid 1 idle\n', delayMs };
+        return { reply: call < delays.length ? 'fail\n' : multipathdFixture('no-maps.json'), delayMs };
+      },
+      undefined,
+      1000,
+    );
+    const snapshot = await collector.collect();
+    expect(snapshot).toMatchObject({ ok: false, reason: 'timeout' });
+    if (snapshot.ok) return;
+    expect(snapshot.message).toMatch(/show maps json: no reply from multipathd within \d+ ms, what was left of the 1000 ms collection budget/);
+    expect(sent).toHaveLength(delays.length);
+    expect(sent[0]!.leftMs).toBeLessThanOrEqual(1000);
+    // The last command got only what the ones before it left, not a timeout of its own.
+    const before = delays.slice(0, -1).reduce((a, b) => a + b, 0);
+    expect(sent.at(-1)!.leftMs).toBeLessThanOrEqual(1000 - before + 5);
+    expect(sent.at(-1)!.leftMs).toBeGreaterThan(0);
+    expect(snapshot.durationSeconds).toBeLessThan(1.9); // generous: the budget plus scheduling
   });
 
   it('reuses the parsed maps while the reply is byte-identical, and re-parses on any change', async () => {

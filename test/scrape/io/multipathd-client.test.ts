@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execClient, frame, type MultipathdError, readLength, socketClient } from '../../../src/scrape/io/multipathd-client.js';
@@ -13,6 +17,15 @@ afterEach(async () => {
   await fake?.close();
   fake = undefined;
 });
+
+/** Whether a process runs (a killed orphan may stay a zombie until someone reaps it). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 async function reason(promise: Promise<unknown>): Promise<string> {
   const err = (await promise.then(
@@ -61,6 +74,13 @@ describe('socket transport', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('gives a command no more than what is left before the deadline', async () => {
+    fake = await startFakeMultipathd({ socket: uniqueSocket(), respond: () => ({ hang: true }) });
+    const deadline = performance.now() + 200;
+    expect(await reason(client(fake.socket, 5000).command('show maps json', deadline))).toMatch(/^timeout: no reply from multipathd within (1\d\d|200) ms, what was left of the 5000 ms collection budget/);
+    expect(await reason(client(fake.socket, 5000).command('show maps json', performance.now() - 1))).toMatch(/^timeout: no time left of the 5000 ms collection budget/);
+  });
+
   it('refuses a reply announced over the cap without reading it', async () => {
     const header = Buffer.alloc(8);
     header.writeBigUInt64LE(64n * 1024n * 1024n);
@@ -106,6 +126,49 @@ describe('exec transport', () => {
 
   it('caps the reply size', async () => {
     expect(await reason(client({ FAKE_MODE: 'flood' }).command('show maps json'))).toMatch(/^too_large:/);
+  });
+
+  it('never fails a good reply over a lot of stderr, and keeps only its tail for the log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mpe-stderr-'));
+    try {
+      const script = join(dir, 'multipathd');
+      // 230 KB of warnings on stderr, then a good reply on stdout.
+      await writeFile(script, `#!/bin/sh\nyes 'warning: something about the config' | head -n 6000 >&2\necho 'pid 1 idle'\n`);
+      await chmod(script, 0o755);
+      const stderr: string[] = [];
+      const noisy = execClient({ command: [script], timeoutMs: 5000, maxReplyBytes: 1024, onStderr: (t) => stderr.push(t) });
+      await expect(noisy.command('show daemon')).resolves.toBe('pid 1 idle\n');
+      expect(stderr).toHaveLength(1);
+      expect(stderr[0]!.length).toBeLessThanOrEqual(4096);
+      expect(stderr[0]).toMatch(/warning: something about the config$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not wait for a child that keeps stdout open: the deadline kills its process group', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mpe-orphan-'));
+    let orphan: number | undefined;
+    try {
+      const script = join(dir, 'multipathd');
+      // A wrapper that backgrounds a long-lived child holding stdout, answers, and exits.
+      await writeFile(script, `#!/bin/sh\nsleep 600 &\necho $! > ${dir}/orphan.pid\necho 'pid 1 idle'\n`);
+      await chmod(script, 0o755);
+      const wrapped = execClient({ command: [script], timeoutMs: 300, maxReplyBytes: 1024 });
+      expect(await reason(wrapped.command('show daemon'))).toMatch(/^timeout: .* did not answer within 300 ms/);
+      orphan = Number(await readFile(join(dir, 'orphan.pid'), 'utf8'));
+      for (let i = 0; i < 50 && running(orphan); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(running(orphan)).toBe(false);
+    } finally {
+      if (orphan && running(orphan)) process.kill(orphan, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 10_000);
+
+  it('gives a command no more than what is left before the deadline', async () => {
+    const deadline = performance.now() + 200;
+    expect(await reason(client({ FAKE_MODE: 'hang' }, 5000).command('show daemon', deadline))).toMatch(/^timeout: .* did not answer within (1\d\d|200) ms, what was left of the 5000 ms collection budget/);
+    expect(await reason(client({ FAKE_MODE: 'ok' }, 5000).command('show daemon', performance.now() - 1))).toMatch(/^timeout: no time left of the 5000 ms collection budget/);
   });
 
   it('reports a missing binary as multipath-tools not installed', async () => {
