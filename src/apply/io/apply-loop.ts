@@ -3,7 +3,8 @@
 // is re-read and validated every time; an invalid file keeps the last good config in force.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { clusterDigest, defaultConfig, type Config } from '../../common/core/config.js';
+import { clusterDigest, DEFAULT_PVE_DIR, defaultConfig, type Config } from '../../common/core/config.js';
+import { PVE_FILES } from '../../common/core/pve/cluster.js';
 import { readConfigFile } from '../../common/io/config-file.js';
 import type { ApplyReport, ConfigStatus } from '../../common/core/status.js';
 import { applyOnce, type ApplyDeps } from './apply.js';
@@ -43,6 +44,9 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   let lastText: string | null | undefined;
   const status: ConfigStatus = { path: configPath, valid: true, errors: [], digest: clusterDigest(current.cluster), applyEnabled: false };
   let watcher: FSWatcher | undefined;
+  /** `cluster.source: pve`: a watch on the cluster files' directory too, and which one. */
+  let sourceWatch: { dir: string; watcher: FSWatcher | undefined } | undefined;
+  let watching = false;
   let timer: NodeJS.Timeout | undefined;
   let interval = 0;
   let debounce: NodeJS.Timeout | undefined;
@@ -53,7 +57,8 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   async function pass(): Promise<void> {
     const read = await readConfigFile(configPath);
     if (read.ok) {
-      const isNew = read.text !== lastText;
+      // With `source: pve` the cluster part can change while the file stays the same.
+      const isNew = read.text !== lastText || clusterDigest(read.config.cluster) !== status.digest;
       current = read.config;
       lastText = read.text;
       status.valid = true;
@@ -61,6 +66,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       status.digest = clusterDigest(current.cluster);
       status.applyEnabled = current.apply.enabled;
       if (isNew) options.onConfig?.(current);
+      watchSource();
     } else {
       if (status.valid || status.errors.join('\n') !== read.errors.join('\n')) {
         log(`config ${configPath} is invalid, keeping the last good config:\n  ${read.errors.join('\n  ')}`);
@@ -86,25 +92,39 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     timer.unref?.();
   }
 
-  function watchDir(): void {
+  /** Triggers a pass (debounced) when one of `names` in `dir` changes. */
+  function watchDir(dir = dirname(configPath), names: readonly string[] = [basename(configPath)]): FSWatcher | undefined {
     try {
-      const name = basename(configPath);
-      watcher = watch(dirname(configPath), { persistent: false }, (_event, file) => {
-        if (file !== null && file !== undefined && String(file) !== name) return;
+      const dirWatcher = watch(dir, { persistent: false }, (_event, file) => {
+        if (file !== null && file !== undefined && !names.includes(String(file))) return;
         if (debounce) clearTimeout(debounce);
         debounce = setTimeout(() => void loop.trigger(), options.debounceMs ?? 300);
         debounce.unref?.();
       });
-      watcher.on('error', (err) => log(`watching ${dirname(configPath)} failed: ${err.message}; the periodic re-check still runs`));
+      dirWatcher.on('error', (err) => log(`watching ${dir} failed: ${err.message}; the periodic re-check still runs`));
+      return dirWatcher;
     } catch (err) {
-      log(`watching ${dirname(configPath)} failed: ${(err as Error).message}; the periodic re-check still runs`);
+      log(`watching ${dir} failed: ${(err as Error).message}; the periodic re-check still runs`);
+      return undefined;
     }
+  }
+
+  /** Follows `cluster.dir` while `cluster.source` is pve (changes arriving from other nodes need the periodic re-check). */
+  function watchSource(): void {
+    const dir = current.cluster.source === 'pve' ? (current.cluster.dir ?? DEFAULT_PVE_DIR) : undefined;
+    if (stopped || !watching || sourceWatch?.dir === dir) return;
+    sourceWatch?.watcher?.close();
+    sourceWatch = dir === undefined ? undefined : { dir, watcher: watchDir(dir, PVE_FILES) };
   }
 
   const loop: ApplyLoop = {
     async start() {
       await loop.trigger();
-      if (!stopped) watchDir();
+      if (!stopped) {
+        watcher = watchDir();
+        watching = true;
+        watchSource();
+      }
     },
     trigger() {
       if (stopped) return Promise.resolve();
@@ -126,6 +146,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     stop() {
       stopped = true;
       watcher?.close();
+      sourceWatch?.watcher?.close();
       if (timer) clearInterval(timer);
       if (debounce) clearTimeout(debounce);
     },
