@@ -22,6 +22,7 @@ Commands:
   metrics        Collect once and print the metrics (node_exporter textfile format)
   plan           Show what apply would change; exit 0 nothing pending, 2 pending
   apply          Apply the cluster configuration once; non-zero if anything failed
+  import         Write a config.yml from the nodes' existing multipath files (import --help)
 
 Options:
   -c, --config <file>      Config file (default ${DEFAULT_CONFIG_PATH})
@@ -78,6 +79,10 @@ export function parseCli(argv: readonly string[]): { ok: true; args: CliArgs } |
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'import') {
+    const { runImportCommand } = await import('./adopt/io/import-cli.js');
+    return runImportCommand(argv.slice(1));
+  }
   const cli = parseCli(argv);
   if (!cli.ok) {
     process.stderr.write(`multipath-exporter: ${cli.error}\n\n${USAGE}`);

@@ -11,6 +11,7 @@ mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /e
 rm -rf /etc/multipath.conf /etc/multipath/conf.d
 mkdir -p /etc/multipath/conf.d
 for f in "$2"/*.conf; do [ -e "$f" ] && cp "$f" /etc/multipath/conf.d/; done
+[ -z "$3" ] || cp "$3" /etc/multipath.conf
 exec multipath -t
 `;
 
@@ -23,19 +24,22 @@ export interface MultipathTResult {
   errorsForFiles: string[];
 }
 
-export async function multipathT(files: Array<{ fileName: string; content: string | null }>): Promise<MultipathTResult> {
+/** `mainConfig`: the text of /etc/multipath.conf for the run (default: none, as on a fresh Debian). */
+export async function multipathT(files: Array<{ fileName: string; content: string | null }>, options: { mainConfig?: string } = {}): Promise<MultipathTResult> {
   const root = mkdtempSync(join(tmpdir(), 'mpt-'));
   try {
     for (const d of ['upper', 'work', 'confd']) mkdirSync(join(root, d));
     const present = files.filter((f) => f.content !== null);
     for (const f of present) writeFileSync(join(root, 'confd', f.fileName), f.content!);
-    const result = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', root, join(root, 'confd')], {
+    const main = options.mainConfig === undefined ? '' : join(root, 'multipath.conf');
+    if (main) writeFileSync(main, options.mainConfig!);
+    const result = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', root, join(root, 'confd'), main], {
       reject: false,
       timeout: 60_000,
     });
     if (result.exitCode !== 0) throw new Error(`multipath -t in a private namespace failed (exit ${result.exitCode}): ${result.stderr}`);
     const diagnostics = result.stderr.split('\n').filter((l) => /^\d+\.\d+ \| /.test(l));
-    const errorsForFiles = diagnostics.filter((l) => present.some((f) => l.includes(f.fileName)));
+    const errorsForFiles = diagnostics.filter((l) => present.some((f) => l.includes(f.fileName)) || (main !== '' && l.includes('/etc/multipath.conf')));
     return { stdout: result.stdout, stderr: result.stderr, diagnostics, errorsForFiles };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -6,7 +6,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname } from 'node:path';
-import { clusterDigest, defaultConfig, type Config } from '../../common/core/config.js';
+import { clusterDigest, DEFAULT_PVE_DIR, defaultConfig, type Config } from '../../common/core/config.js';
+import { PVE_FILES } from '../../common/core/pve/cluster.js';
 import { readConfigFile, type ReadConfigResult } from '../../common/io/config-file.js';
 import type { Logger } from '../../common/io/log.js';
 import { configStatusOf, type ApplyReport, type ConfigStatus } from '../../common/core/status.js';
@@ -50,6 +51,9 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   let lastText: string | null | undefined;
   const status: ConfigStatus = configStatusOf(configPath, current);
   let watcher: FSWatcher | undefined;
+  /** `cluster.source: pve`: a watch on the cluster files' directory too, and which one. */
+  let sourceWatch: { dir: string; watcher: FSWatcher | undefined } | undefined;
+  let watching = false;
   let timer: NodeJS.Timeout | undefined;
   let interval = 0;
   let debounce: NodeJS.Timeout | undefined;
@@ -61,11 +65,15 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
 
   /** The file read until two reads `settleMs` apart agree; undefined when it is still changing. */
   async function readSettled(): Promise<ReadConfigResult | undefined> {
+    // The digest covers what the file names but does not hold (`cluster.source: pve`).
     const first = await readConfigFile(configPath);
-    if (first.ok && first.text === lastText) return first;
+    if (first.ok && first.text === lastText && clusterDigest(first.config.cluster) === status.digest) return first;
     await sleep(settleMs);
     const second = await readConfigFile(configPath);
-    const same = first.ok && second.ok ? first.text === second.text : !first.ok && !second.ok && first.errors.join('\n') === second.errors.join('\n');
+    const same =
+      first.ok && second.ok
+        ? first.text === second.text && clusterDigest(first.config.cluster) === clusterDigest(second.config.cluster)
+        : !first.ok && !second.ok && first.errors.join('\n') === second.errors.join('\n');
     return same ? second : undefined;
   }
 
@@ -82,7 +90,8 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       read = { ok: false, errors: [`${configPath}: empty config file (a missing file means the built-in defaults; an empty one is refused, it may be a write in progress)`] };
     }
     if (read.ok) {
-      const isNew = read.text !== lastText;
+      // With `source: pve` the cluster part can change while the file stays the same.
+      const isNew = read.text !== lastText || clusterDigest(read.config.cluster) !== status.digest;
       current = read.config;
       lastText = read.text;
       status.valid = true;
@@ -90,6 +99,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       status.digest = clusterDigest(current.cluster);
       status.applyEnabled = current.apply.enabled;
       if (isNew) options.onConfig?.(current);
+      watchSource();
     } else {
       if (status.valid || status.errors.join('\n') !== read.errors.join('\n')) {
         log.error('config is invalid, keeping the last good config', { file: configPath, errors: read.errors.join('\n') });
@@ -118,25 +128,39 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     timer.unref?.();
   }
 
-  function watchDir(): void {
+  /** Triggers a pass (debounced) when one of `names` in `dir` changes. */
+  function watchDir(dir = dirname(configPath), names: readonly string[] = [basename(configPath)]): FSWatcher | undefined {
     try {
-      const name = basename(configPath);
-      watcher = watch(dirname(configPath), { persistent: false }, (_event, file) => {
-        if (file !== null && file !== undefined && String(file) !== name) return;
+      const dirWatcher = watch(dir, { persistent: false }, (_event, file) => {
+        if (file !== null && file !== undefined && !names.includes(String(file))) return;
         if (debounce) clearTimeout(debounce);
         debounce = setTimeout(() => void loop.trigger(), options.debounceMs ?? 300);
         debounce.unref?.();
       });
-      watcher.on('error', (err) => log.warn(`watching ${dirname(configPath)} failed; the periodic re-check still runs`, { error: err.message }));
+      dirWatcher.on('error', (err) => log.warn(`watching ${dir} failed; the periodic re-check still runs`, { error: err.message }));
+      return dirWatcher;
     } catch (err) {
-      log.warn(`watching ${dirname(configPath)} failed; the periodic re-check still runs`, { error: (err as Error).message });
+      log.warn(`watching ${dir} failed; the periodic re-check still runs`, { error: (err as Error).message });
+      return undefined;
     }
+  }
+
+  /** Follows `cluster.dir` while `cluster.source` is pve (changes arriving from other nodes need the periodic re-check). */
+  function watchSource(): void {
+    const dir = current.cluster.source === 'pve' ? (current.cluster.dir ?? DEFAULT_PVE_DIR) : undefined;
+    if (stopped || !watching || sourceWatch?.dir === dir) return;
+    sourceWatch?.watcher?.close();
+    sourceWatch = dir === undefined ? undefined : { dir, watcher: watchDir(dir, PVE_FILES) };
   }
 
   const loop: ApplyLoop = {
     async start() {
       await loop.trigger();
-      if (!stopped) watchDir();
+      if (!stopped) {
+        watcher = watchDir();
+        watching = true;
+        watchSource();
+      }
     },
     trigger() {
       if (stopped) return Promise.resolve();
@@ -158,6 +182,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
     stop() {
       stopped = true;
       watcher?.close();
+      sourceWatch?.watcher?.close();
       if (timer) clearInterval(timer);
       if (debounce) clearTimeout(debounce);
       if (retry) clearTimeout(retry);

@@ -7,6 +7,8 @@ import { DEFAULTS_KNOB_NAMES, DefaultsKnobs, KNOB_INDENT, LUN_KNOB_NAMES, lunOnl
 import { checkOverrides } from './overrides-guard.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/multipath-exporter/config.yml';
+/** Where pmxcfs mounts the Proxmox VE cluster files (`cluster.source: pve`). */
+export const DEFAULT_PVE_DIR = '/etc/pve';
 export const DEFAULT_SOCKET = '@/org/kernel/linux/storage/multipathd';
 /** multipathd 0.12+ also listens on this pathname socket. */
 export const PATHNAME_SOCKET = '/run/multipathd.socket';
@@ -67,12 +69,16 @@ export type Lun = z.infer<typeof Lun>;
 
 export const Cluster = z
   .strictObject({
+    /** Where nodes, defaults, luns and overrides come from: this file (default) or `pve`, Proxmox VE's cluster files in `dir`. */
+    source: z.enum(['yaml', 'pve']).optional(),
+    dir: z.string().regex(/^\//, 'must be an absolute path').optional(),
     nodes: z.array(NodeName).optional(),
     defaults: DefaultsKnobs.prefault({}),
     luns: z.array(Lun).default([]),
     overrides: z.string().default(''),
   })
   .superRefine((cluster, ctx) => {
+    checkClusterSource(cluster, ctx);
     const byWwid = new Map<string, number>();
     const byAlias = new Map<string, number>();
     cluster.luns.forEach((lun, i) => {
@@ -111,6 +117,18 @@ export const Cluster = z
     }
   });
 export type Cluster = z.infer<typeof Cluster>;
+
+/** With `source: pve` the shared part comes from the cluster files: the same keys here would be ignored, so they are an error. */
+function checkClusterSource(cluster: { source?: string; dir?: string; nodes?: unknown; defaults: object; luns: unknown[]; overrides: string }, ctx: z.RefinementCtx): void {
+  if (cluster.source !== 'pve') {
+    if (cluster.dir !== undefined) ctx.addIssue({ code: 'custom', path: ['dir'], message: 'is only read with source: pve' });
+    return;
+  }
+  const set = { nodes: cluster.nodes !== undefined, defaults: Object.keys(cluster.defaults).length > 0, luns: cluster.luns.length > 0, overrides: cluster.overrides !== '' };
+  for (const [key, isSet] of Object.entries(set)) {
+    if (isSet) ctx.addIssue({ code: 'custom', path: [key], message: `comes from the Proxmox VE cluster files with source: pve (${cluster.dir ?? DEFAULT_PVE_DIR}); remove it here` });
+  }
+}
 
 export const Apply = z.strictObject({
   /** Off by default: without an explicit opt-in the exporter only monitors. */
