@@ -1,5 +1,6 @@
 // Command line: parse and validate arguments, then hand over to the I/O edges.
 import { parseArgs } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { z } from 'zod';
 import { type Config, clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './common/core/config.js';
 import { renderMetrics } from './scrape/core/metrics.js';
@@ -8,6 +9,8 @@ import { createCollector } from './scrape/io/collector.js';
 import { nodeName, readConfigOrReport } from './common/io/config-file.js';
 import { createLogger } from './common/io/log.js';
 import { clientFor } from './scrape/io/multipathd-client.js';
+// Loaded eagerly: a bcrypt worker thread loads the bundle, and this module answers it there.
+import './web/io/bcrypt-pool.js';
 
 export const VERSION = process.env.MULTIPATH_EXPORTER_VERSION ?? '0.1.0-dev';
 
@@ -140,8 +143,9 @@ export function flushStdio(streams: readonly NodeJS.WriteStream[] = [process.std
   return Promise.all(streams.map((s) => new Promise<void>((resolve) => (s.writableEnded || s.destroyed ? resolve() : s.write('', () => resolve()))))).then(() => undefined);
 }
 
-// Run when executed directly (tsx src/cli.ts, or the bundle), not when imported by tests.
-const invokedDirectly = process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
+// Run when executed directly (tsx src/cli.ts, or the bundle), not when imported by tests, nor in
+// the bcrypt worker threads that load the bundle (src/web/io/bcrypt-pool.ts).
+const invokedDirectly = isMainThread && process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
 if (invokedDirectly) {
   // Exit explicitly, but only once the output is out: a stopped `serve` may still have an apply
   // child running (execa kills it on exit), and one-shot commands must not linger on open handles.
