@@ -1,5 +1,6 @@
 // Command line: parse and validate arguments, then hand over to the I/O edges.
 import { parseArgs } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { z } from 'zod';
 import { clusterDigest, DEFAULT_CONFIG_PATH, ListenAddress } from './common/core/config.js';
 import { renderMetrics } from './scrape/core/metrics.js';
@@ -8,6 +9,8 @@ import { createCollector } from './scrape/io/collector.js';
 import { nodeName, readConfigOrReport } from './common/io/config-file.js';
 import { createLogger } from './common/io/log.js';
 import { clientFor } from './scrape/io/multipathd-client.js';
+// Loaded eagerly: a bcrypt worker thread loads the bundle, and this module answers it there.
+import './web/io/bcrypt-pool.js';
 
 export const VERSION = process.env.MULTIPATH_EXPORTER_VERSION ?? '0.1.0-dev';
 
@@ -131,16 +134,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (tsx src/cli.ts, or the bundle), not when imported by tests.
-const invokedDirectly = process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
+/**
+ * Resolves once everything written to stdout and stderr so far has reached the kernel. A pipe
+ * takes 64 KiB at once and Node queues the rest; `process.exit` before this drops the queue.
+ */
+export function flushStdio(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): Promise<void> {
+  // Writes complete in order, so an empty write's callback runs after every earlier one. A closed
+  // reader (EPIPE) also ends the wait: there is nobody left to deliver to.
+  return Promise.all(streams.map((s) => new Promise<void>((resolve) => (s.writableEnded || s.destroyed ? resolve() : s.write('', () => resolve()))))).then(() => undefined);
+}
+
+// Run when executed directly (tsx src/cli.ts, or the bundle), not when imported by tests, nor in
+// the bcrypt worker threads that load the bundle (src/web/io/bcrypt-pool.ts).
+const invokedDirectly = isMainThread && process.argv[1] !== undefined && /(?:cli\.ts|multipath-exporter(?:\.mjs)?)$/.test(process.argv[1]);
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    // Exit explicitly: a stopped `serve` may still have an apply child running (execa kills it on
-    // exit), and one-shot commands must not linger on open handles.
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`multipath-exporter: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(70);
-    },
-  );
+  // Exit explicitly, but only once the output is out: a stopped `serve` may still have an apply
+  // child running (execa kills it on exit), and one-shot commands must not linger on open handles.
+  const exit = (code: number) => void flushStdio().then(() => process.exit(code));
+  main(process.argv.slice(2)).then(exit, (err: unknown) => {
+    process.stderr.write(`multipath-exporter: ${err instanceof Error ? err.stack : String(err)}\n`);
+    exit(70);
+  });
 }

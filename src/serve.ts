@@ -49,7 +49,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     host: listen.host,
     port: listen.port,
     webConfigFile: opts.webConfigFile ?? config.webConfigFile,
-    log: (line) => log.info(line),
+    log,
   });
   void loop.start();
   log.info('listening', { url: web.url, node: nodeName(config), version: opts.version });
@@ -70,7 +70,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
     process.on('SIGHUP', () => {
       log.info('SIGHUP: re-reading config and web config');
       void loop.trigger();
-      void web.reload().catch((err: Error) => log.error('web config reload failed, keeping the old one', { error: err.message }));
+      // A failed reload logs its error itself and keeps the old settings.
+      void web.reload().catch(() => undefined);
     });
   });
 }

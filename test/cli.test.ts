@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { open, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,6 +8,8 @@ import { parseCli, USAGE } from '../src/cli.js';
 import { clientFor } from '../src/scrape/io/multipathd-client.js';
 import { Config } from '../src/common/core/config.js';
 import { type FakeMultipathd, startFakeMultipathd } from '../src/sim/fake-multipathd.js';
+import { generatedMaps, mapsReply } from '../src/sim/maps-reply.js';
+import { sleep } from '../src/sim/processes.js';
 import { multipathdFixture } from './support/fixtures.js';
 import { samples } from './support/scrape.js';
 
@@ -100,6 +103,63 @@ describe('multipath-exporter CLI', () => {
     expect(samples(result.stdout).get('multipath_up')).toBe(0);
     expect(samples(result.stdout).get('multipath_collection_error{reason="daemon_down"}')).toBe(1);
     expect(result.stderr).toMatch(/level=warn msg="collection failed" reason=daemon_down/);
+  });
+});
+
+/** Runs the CLI with stdout as a pipe nobody reads until the CLI exits (or 1 s passes), then drains it. */
+async function runIntoSlowPipe(args: string[]): Promise<{ code: number | null; stdout: Buffer }> {
+  const child = spawn('node', ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  // The listener first: child_process resumes a paused stdout itself when the child exits.
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stdout.pause();
+  const ended = new Promise((resolve) => child.stdout.once('close', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await Promise.race([exited, sleep(1000)]);
+  child.stdout.resume();
+  const [code] = await Promise.all([exited, ended]);
+  return { code, stdout: Buffer.concat(chunks) };
+}
+
+/** The same CLI run with stdout to a file, which Node writes synchronously: the full output. */
+async function runIntoFile(args: string[]): Promise<Buffer> {
+  const file = join(dir, `out-${Math.random().toString(36).slice(2)}.txt`);
+  const handle = await open(file, 'w');
+  await new Promise((resolve, reject) => {
+    const child = spawn('node', ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', handle.fd, 'ignore'] });
+    child.once('exit', resolve).once('error', reject);
+  });
+  await handle.close();
+  return readFile(file);
+}
+
+describe('CLI output through a pipe', () => {
+  let big: FakeMultipathd;
+  beforeAll(async () => {
+    const reply = mapsReply(generatedMaps(120));
+    big = await startFakeMultipathd({ socket: `@mpe-cli-big-${process.pid}`, respond: (c) => (c === 'show daemon' ? 'pid 9 idle\n' : reply) });
+  });
+  afterAll(async () => {
+    await big?.close();
+  });
+  // The scrape duration differs from run to run; everything else is deterministic.
+  const normalized = (text: string) => text.replace(/^(multipath_scrape_duration_seconds\S*) \S+$/gm, '$1 X');
+
+  it('metrics larger than a pipe buffer reach a slow reader complete', async () => {
+    const config = join(dir, 'big.yml');
+    await writeFile(config, `node: pve2\nmultipathd: { transport: socket, socket: "${big.socket}" }\n`);
+    const full = await runIntoFile(['metrics', '-c', config]);
+    expect(full.length).toBeGreaterThan(2 * 65_536);
+    const piped = await runIntoSlowPipe(['metrics', '-c', config]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.length).toBeGreaterThan(2 * 65_536);
+    expect(normalized(piped.stdout.toString('utf8'))).toBe(normalized(full.toString('utf8')));
+  });
+
+  it('--help through a slow pipe is complete too', async () => {
+    const piped = await runIntoSlowPipe(['--help']);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.toString('utf8')).toBe(USAGE);
   });
 });
 

@@ -30,7 +30,8 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((err) => ({ file, path: '', line: err.linePos?.[0]?.line, message: `YAML syntax: ${err.message.split('\n')[0]}` })),
+      // `linePos` is only filled in with prettyErrors; `pos` always is.
+      errors: doc.errors.map((err) => ({ file, path: '', line: lineCounter.linePos(err.pos[0]).line, message: `YAML syntax: ${err.message.split('\n')[0]}` })),
     };
   }
   // The deepest YAML node that exists on the path.

@@ -1,7 +1,7 @@
 // `--web.config.file`: the web configuration file of Prometheus' exporter-toolkit (the same file
 // node_exporter takes): TLS server settings, basic-auth users with bcrypt hashes, HTTP headers and
 // an optional rate limit. Pure: text in, a resolved config or errors out; the files the config
-// names (certificate, key, client CA) are read by src/web/io/web-server.ts.
+// names (certificate, key, client CA) are read by src/web/io/tls.ts.
 //
 // Semantics follow exporter-toolkit (web/tls_config.go, web/handler.go):
 // - unknown keys are errors (it unmarshals strictly); empty values (`key:`) mean "unset";
@@ -12,6 +12,7 @@
 // - min_version defaults to TLS12.
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { parseDurationMs } from '../../common/core/duration.js';
 import { type ConfigError, parseYamlWithSchema } from '../../common/core/yaml-schema.js';
 
 /** exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names). */
@@ -66,20 +67,6 @@ const HEADER_RULES: Record<string, ((v: string) => string | undefined) | null> =
 
 /** A bcrypt hash as htpasswd -B, Python's bcrypt or Go's x/crypto/bcrypt write it. */
 export const BCRYPT_HASH = /^\$2[aby]?\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
-
-/** Go durations such as 100ms, 1s, 1m30s. */
-function goDurationMs(v: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    end = re.lastIndex;
-  }
-  return end === v.length && v.length > 0 ? total : undefined;
-}
 
 // Go's YAML decoder turns `key:` (null) into the zero value; accept null everywhere a value is optional.
 const optStr = z.string().nullish();
@@ -226,7 +213,7 @@ export function resolveWebConfig(raw: WebConfigFile, file: string): WebConfigRes
   for (const [user, hash] of Object.entries(raw.basic_auth_users ?? {})) out.users[user] = hash;
 
   if (raw.rate_limit && (raw.rate_limit.interval || raw.rate_limit.burst)) {
-    const intervalMs = raw.rate_limit.interval ? goDurationMs(raw.rate_limit.interval) : 0;
+    const intervalMs = raw.rate_limit.interval ? parseDurationMs(raw.rate_limit.interval) : 0;
     if (intervalMs === undefined) err('rate_limit.interval', `must be a duration such as 100ms or 1s, got "${raw.rate_limit.interval}"`);
     else if (intervalMs > 0) out.rateLimit = { intervalMs, burst: Math.max(1, raw.rate_limit.burst ?? 1) };
   }

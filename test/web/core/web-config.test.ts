@@ -81,6 +81,14 @@ rate_limit: { interval: 1m30s, burst: 5 }
   });
 
   it.each([
+    ['100ms', 100],
+    ['1.5s', 1500],
+    ['2h', 7_200_000],
+  ])('reads the rate_limit interval %s as %d ms (the project duration notation)', (interval, ms) => {
+    expect(ok(`rate_limit: { interval: ${interval}, burst: 1 }\n`).rateLimit).toEqual({ intervalMs: ms, burst: 1 });
+  });
+
+  it.each([
     ['unknown top-level key', 'tls_config:\n  cert_file: a\n', /line 1: .*unknown key\(s\) "tls_config"/],
     ['unknown TLS key', 'tls_server_config:\n  cert_file: a\n  key_file: b\n  certfile: c\n', /line 4: tls_server_config: unknown key\(s\) "certfile"/],
     ['key without certificate', 'tls_server_config:\n  key_file: b\n', /tls_server_config.cert_file: missing cert_file/],

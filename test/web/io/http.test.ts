@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
@@ -61,6 +62,17 @@ describe('/metrics', () => {
     expect(await alias()).toBe('before');
     config = Config.parse({ node: 'pve1', cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'after' }] } });
     expect(await alias()).toBe('after');
+  });
+
+  it('a full exposition with the process metrics passes promtool check metrics without a lint finding', async () => {
+    const collector: Collector = { collect: async () => snapshotFromFixture('all-six-maps.json'), failures: () => NO_FAILURES };
+    const app = createApp({ collector, config: () => Config.parse({ node: 'pve1' }), configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger() });
+    const res = await request(app).get('/metrics');
+    expect(res.text).toMatch(/^process_resident_memory_bytes /m);
+    expect(res.text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    const lint = await execa('promtool', ['check', 'metrics'], { input: res.text, reject: false, timeout: 30_000 });
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.exitCode).toBe(0);
   });
 
   it('answers a 500 without a stack trace when rendering throws', async () => {
