@@ -7,6 +7,7 @@ import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
 import type { GoodSnapshot, Snapshot } from '../../src/scrape/core/snapshot.js';
 import type { CollectionFailure } from '../../src/scrape/core/states.js';
 import { multipathdFixture } from './fixtures.js';
+import { parseSampleLine } from './exposition-samples.js';
 
 export const NO_FAILURES: Record<CollectionFailure, number> = { daemon_down: 0, timeout: 0, fail: 0, bad_output: 0, too_large: 0, permission: 0 };
 
@@ -47,29 +48,7 @@ export async function exposition(input: Partial<ScrapeInput> & Pick<ScrapeInput,
   return buildRegistry({ failures: NO_FAILURES, config: Config.parse({}), nodename: 'pve1', version: '1.2.3', ...input }).metrics();
 }
 
-/** Parses exposition text into `name{labels} value` samples (comments dropped). */
-export function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
-
-/** The label sets of a metric as sorted `k=v` strings (order of labels in the line is irrelevant). */
-export function series(text: string, metric: string): { labels: Record<string, string>; value: number }[] {
-  const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const [key, value] of samples(text)) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?$/.exec(key);
-    if (!m || m[1] !== metric) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    out.push({ labels, value });
-  }
-  return out;
-}
+export { samples, series } from './exposition-samples.js';
 
 export interface ExpositionFamily {
   help?: string;
@@ -78,9 +57,6 @@ export interface ExpositionFamily {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const SPECIAL_VALUES: Record<string, number> = { Nan: NaN, NaN: NaN, '+Inf': Infinity, '-Inf': -Infinity };
-// An unrolled loop (runs of plain characters, then one escape): megabyte label values stay fast.
-const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\\n]*(?:\\[\\"n][^"\\\n]*)*)"(,|$)/y;
 
 /**
  * Parses the Prometheus text format strictly (what the exporter writes: HELP and TYPE before the
@@ -110,22 +86,9 @@ export function parseExposition(text: string): Map<string, ExpositionFamily> {
       family[key] = comment[3]!;
       continue;
     }
-    const sample = /^([^\s{]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!sample) throw new Error(`malformed line: ${JSON.stringify(line)}`);
-    const family = familyOf(sample[1]!, line);
-    const labels: Record<string, string> = {};
-    const labelText = sample[2] ?? '';
-    LABEL_PAIR.lastIndex = 0;
-    while (LABEL_PAIR.lastIndex < labelText.length) {
-      const pair = LABEL_PAIR.exec(labelText);
-      if (!pair) throw new Error(`malformed labels: ${line}`);
-      if (pair[1]! in labels) throw new Error(`label ${pair[1]} twice: ${line}`);
-      labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    }
-    const raw = sample[3]!;
-    const value = raw in SPECIAL_VALUES ? SPECIAL_VALUES[raw]! : Number(raw);
-    if (!(raw in SPECIAL_VALUES) && Number.isNaN(value)) throw new Error(`bad value: ${line}`);
-    const identity = `${sample[1]}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const { name, labels, value } = parseSampleLine(line);
+    const family = familyOf(name, line);
+    const identity = `${name}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
     if (seen.has(identity)) throw new Error(`duplicate series ${identity}`);
     seen.add(identity);
     family.series.push({ labels, value });
