@@ -1,44 +1,25 @@
-import { REPO } from '../../support/repo.js';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { DROP_IN_FIXTURES, DROP_IN_SCENARIOS, expectedDir, GOLDEN_CONFIG_PATH, goldenDropIn, loadScenario, renderScenario } from '../../support/golden-drop-ins.js';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/common/core/config-text.js';
 import { dropInNames, renderDropIns } from '../../../src/apply/core/render-config.js';
 import { quoteValue } from '../../../src/common/core/multipath-knobs.js';
 import { Config } from '../../../src/common/core/config.js';
 
-const FIXTURES = join(REPO, 'fixtures/config');
-const CONFIG_PATH = '/etc/multipath-exporter/config.yml';
-const SCENARIOS = ['minimal', 'full', 'luns-without-knobs', 'vendor-knobs'];
-
-export function loadScenario(name: string) {
-  const file = join(FIXTURES, name, 'config.yml');
-  const result = parseConfigText(readFileSync(file, 'utf8'), file);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config;
-}
+const CONFIG_PATH = GOLDEN_CONFIG_PATH;
 
 describe('golden drop-ins', () => {
   it('every scenario directory is covered', () => {
-    const dirs = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    expect(dirs.sort()).toEqual([...SCENARIOS].sort());
+    const dirs = readdirSync(DROP_IN_FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(dirs.sort()).toEqual([...DROP_IN_SCENARIOS].sort());
   });
 
-  for (const scenario of SCENARIOS) {
+  for (const scenario of DROP_IN_SCENARIOS) {
     it(scenario, () => {
-      const dropIns = renderDropIns(loadScenario(scenario), CONFIG_PATH);
-      const dir = join(FIXTURES, scenario, 'expected');
-      if (process.env.UPDATE_GOLDEN === '1') {
-        rmSync(dir, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        for (const d of dropIns) if (d.content !== null) writeFileSync(join(dir, d.fileName), d.content);
-      }
+      const dropIns = renderScenario(scenario);
       expect(dropIns.map((d) => d.fileName)).toEqual(Object.values(dropInNames('multipath-exporter')));
-      for (const d of dropIns) {
-        const path = join(dir, d.fileName);
-        const expected = existsSync(path) ? readFileSync(path, 'utf8') : null;
-        expect(d.content, `${scenario}/${d.fileName}`).toEqual(expected);
-      }
+      const written = readdirSync(expectedDir(scenario)).sort();
+      expect(written, `${scenario}: no stale golden file`).toEqual(dropIns.filter((d) => d.content !== null).map((d) => d.fileName).sort());
+      for (const d of dropIns) expect(d.content, `${scenario}/${d.fileName}`).toEqual(goldenDropIn(scenario, d.fileName));
     });
   }
 });
