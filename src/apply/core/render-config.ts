@@ -2,7 +2,7 @@
 // multipath-tools merges sections differently within a file and across files (docs/config.md, "Managed baseline"): the
 // managed `defaults`, the generated `multipaths` block and the admin overrides verbatim. The file
 // names sort so that the overrides come last and win over the baseline.
-import { byWwid, type Config } from '../../common/core/config.js';
+import { byWwid, DEFAULT_PVE_DIR, type Config } from '../../common/core/config.js';
 import { DEFAULTS_KNOB_NAMES, KNOB_INDENT, LUN_KNOB_NAMES, MANAGED_DEFAULTS, knobLine, lineTooLong } from '../../common/core/multipath-knobs.js';
 import { normaliseOverrides } from '../../common/core/overrides-guard.js';
 
@@ -27,7 +27,16 @@ export function dropInNames(prefix: string): { defaults: string; multipaths: str
 /** The most of the config path the header's comment line shows: 4-byte UTF-8 and all, it fits the line limit. */
 const HEADER_PATH_CHARS = 200;
 
-function header(configPath: string, what: string): string {
+/** Where an admin edits what a drop-in holds: our YAML, or with `cluster.source: pve` the cluster's own file. */
+interface Source {
+  yaml: string;
+  pve: { what: string; file: string };
+}
+
+function header(config: Config, configPath: string, source: Source): string {
+  const pve = config.cluster.source === 'pve';
+  const what = pve ? source.pve.what : source.yaml;
+  if (pve) configPath = `${config.cluster.dir ?? DEFAULT_PVE_DIR}/${source.pve.file}`;
   // The config path goes into a comment: keep it on one line, and short enough for the line limit
   // even in 4-byte UTF-8 (a path is shortened from the left).
   const oneLine = configPath.replace(/[\r\n]/g, ' ');
@@ -64,7 +73,7 @@ export function lunKnobs(lun: Config['cluster']['luns'][number]): Record<string,
 }
 
 export function renderDefaults(config: Config, configPath: string): string {
-  return `${header(configPath, 'cluster.defaults')}\ndefaults {\n${renderKnobs(effectiveDefaults(config), DEFAULTS_KNOB_NAMES, KNOB_INDENT.defaults)}}\n`;
+  return `${header(config, configPath, { yaml: 'cluster.defaults', pve: { what: 'the `defaults: defaults` section', file: 'multipath.cfg' } })}\ndefaults {\n${renderKnobs(effectiveDefaults(config), DEFAULTS_KNOB_NAMES, KNOB_INDENT.defaults)}}\n`;
 }
 
 /** The `multipaths` block, WWID-sorted; `null` when no LUN sets an alias or a knob. */
@@ -74,7 +83,7 @@ export function renderMultipaths(config: Config, configPath: string): string | n
     .filter((l) => Object.keys(l.knobs).length > 0)
     .sort(byWwid);
   if (luns.length === 0) return null;
-  let out = `${header(configPath, 'the aliases and per-LUN knobs (cluster.luns)')}\nmultipaths {\n`;
+  let out = `${header(config, configPath, { yaml: 'the aliases and per-LUN knobs (cluster.luns)', pve: { what: 'the `wwid:` sections', file: 'multipath.cfg' } })}\nmultipaths {\n`;
   for (const lun of luns) {
     out += `\tmultipath {\n${knobLine(KNOB_INDENT.multipath, 'wwid', lun.wwid)}\n${renderKnobs(lun.knobs, LUN_KNOB_NAMES, KNOB_INDENT.multipath)}\t}\n`;
   }
@@ -85,7 +94,7 @@ export function renderMultipaths(config: Config, configPath: string): string | n
 export function renderOverrides(config: Config, configPath: string): string | null {
   const text = normaliseOverrides(config.cluster.overrides);
   if (text === '') return null;
-  return `${header(configPath, 'the overrides (cluster.overrides)')}\n${text}`;
+  return `${header(config, configPath, { yaml: 'the overrides (cluster.overrides)', pve: { what: 'the overrides', file: 'multipath-overrides.conf' } })}\n${text}`;
 }
 
 /**

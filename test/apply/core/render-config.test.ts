@@ -89,3 +89,17 @@ describe('renderDropIns: line limit', () => {
     expect(Buffer.byteLength(editLine)).toBeLessThanOrEqual(1023);
   });
 });
+
+describe('drop-in headers name where to edit', () => {
+  it('our YAML, or with cluster.source pve the cluster file that holds it', () => {
+    const yaml = renderDropIns(loadScenario('full'), CONFIG_PATH);
+    for (const d of yaml) if (d.content !== null) expect(d.content).toContain(`in ${CONFIG_PATH} instead`);
+    const full = loadScenario('full');
+    const pve = renderDropIns({ ...full, cluster: { ...full.cluster, source: 'pve', dir: '/etc/pve' } }, CONFIG_PATH);
+    const [defaults, multipaths, overrides] = pve.map((d) => d.content ?? '');
+    expect(defaults).toContain('Edit the `defaults: defaults` section in /etc/pve/multipath.cfg instead');
+    expect(multipaths).toContain('Edit the `wwid:` sections in /etc/pve/multipath.cfg instead');
+    expect(overrides).toContain('Edit the overrides in /etc/pve/multipath-overrides.conf instead');
+    for (const d of pve) expect(d.content ?? '').not.toContain(CONFIG_PATH);
+  });
+});
