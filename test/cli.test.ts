@@ -67,7 +67,7 @@ describe('multipath-exporter CLI', () => {
     expect(result.stderr).toMatch(/unknown command/);
   });
 
-  it('check-config: 0 for a valid file, 1 with located errors for an invalid one, 0 for a missing one', async () => {
+  it('check-config: 0 for a valid file, 1 with located errors for an invalid or empty one, 0 for a missing one', async () => {
     const good = join(dir, 'good.yml');
     const bad = join(dir, 'bad.yml');
     await writeFile(good, 'cluster:\n  luns:\n    - { wwid: 3600a, alias: a }\n');
@@ -79,6 +79,11 @@ describe('multipath-exporter CLI', () => {
     expect(ko.exitCode).toBe(1);
     expect(ko.stderr).toContain(`${bad}: line 3: cluster.defaults.failback: must be one of manual, immediate, followover or an integer`);
     expect(ko.stderr).toContain('got "sometimes"');
+    const empty = join(dir, 'empty.yml');
+    await writeFile(empty, '\n');
+    const none = await cli(['check-config', '-c', empty]);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain(`${empty}: empty config file`);
     const missing = await cli(['check-config', '-c', join(dir, 'absent.yml')]);
     expect(missing.exitCode).toBe(0);
     expect(missing.stdout).toMatch(/not found; built-in defaults apply/);

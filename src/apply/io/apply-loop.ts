@@ -2,7 +2,7 @@
 // directory), every `apply.recheckInterval`, and on demand (`trigger()`, e.g. from SIGHUP). The file
 // is re-read and validated every time; an invalid file keeps the last good config in force. A new
 // text is applied only once it has settled (the same across two reads `settleMs` apart), so a file
-// written in place in parts is never applied half-written; an empty file is invalid here.
+// written in place in parts is never applied half-written.
 import { watch, type FSWatcher } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname } from 'node:path';
@@ -78,16 +78,13 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
   }
 
   async function pass(): Promise<void> {
-    let read = await readSettled();
+    const read = await readSettled();
     if (read === undefined) {
       // Still being written: look again right after this pass, keep everything as it is meanwhile.
       log.info('config file is changing; waiting for it to settle', { file: configPath });
       retry = setTimeout(() => void loop.trigger(), 0);
       retry.unref?.();
       return;
-    }
-    if (read.ok && read.text !== null && read.text.trim() === '') {
-      read = { ok: false, errors: [`${configPath}: empty config file (a missing file means the built-in defaults; an empty one is refused, it may be a write in progress)`] };
     }
     if (read.ok) {
       // With `source: pve` the cluster part can change while the file stays the same.

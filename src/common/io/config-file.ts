@@ -1,5 +1,7 @@
 // Reads and validates the config file. A missing file means the built-in defaults (monitor only);
-// an invalid one gives errors with file, line and YAML path, formatted for humans.
+// an empty one is invalid (it may be a write in progress, or a truncated copy: read as defaults it
+// would take every LUN off the allow-list); an invalid one gives errors with file, line and YAML
+// path, formatted for humans.
 import { readFile } from 'node:fs/promises';
 import { formatConfigError, parseConfigText } from '../core/config-text.js';
 import { hostname } from 'node:os';
@@ -16,6 +18,9 @@ export async function readConfigFile(path: string): Promise<ReadConfigResult> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, config: defaultConfig(), text: null };
     return { ok: false, errors: [`${path}: cannot read: ${(err as Error).message}`] };
+  }
+  if (text.trim() === '') {
+    return { ok: false, errors: [`${path}: empty config file (a missing file means the built-in defaults; an empty one is refused, it may be a write in progress)`] };
   }
   const result = parseConfigText(text, path);
   if (result.ok && result.config.cluster.source === 'pve') return withPveCluster(result.config, text);

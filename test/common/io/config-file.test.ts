@@ -27,6 +27,12 @@ describe('readConfigFile', () => {
     expect(await readConfigFile(join(dir, 'absent.yml'))).toEqual({ ok: true, config: defaultConfig(), text: null });
   });
 
+  it.each(['', '  \n\n'])('an empty file (%j) is invalid, not the defaults: it may be a write in progress', async (text) => {
+    const file = join(dir, 'empty.yml');
+    await writeFile(file, text);
+    expect(await readConfigFile(file)).toEqual({ ok: false, errors: [expect.stringMatching(new RegExp(`^${file}: empty config file`))] });
+  });
+
   it('an invalid file: errors with file, line and YAML path', async () => {
     const file = join(dir, 'bad.yml');
     await writeFile(file, 'cluster:\n  defaults:\n    failback: sometimes\n');
