@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderMetrics, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
 import { METRIC_FAMILIES } from '../../../src/scrape/core/metric-families.js';
 import { FIXTURES } from '../../support/fixtures.js';
-import { GOLDEN_CLUSTER, goldenCases } from '../../support/golden.js';
+import { GOLDEN_CLUSTER, goldenCases, goldenSnapshot } from '../../support/golden.js';
 import { checkAgainstFamilies, NO_FAILURES, parseExposition, snapshotFromFixture, snapshotOfReply } from '../../support/scrape.js';
 
 const APPLIED = {
@@ -25,7 +25,7 @@ function expositions(): [string, string][] {
   const enriched = snapshotFromFixture('iscsi-2paths-one-faulty.json');
   enriched.maps = enriched.maps.map((m) => ({ ...m, sizeBytes: 1 << 30, holders: 1 }));
   return [
-    ...goldenCases().map((c): [string, string] => [c.reply, render({ snapshot: snapshotOfReply(readFileSync(`${FIXTURES}${c.reply}`, 'utf8')) })]),
+    ...goldenCases().map((c): [string, string] => [c.golden, render({ snapshot: goldenSnapshot(c) })]),
     ['apply enabled, sysfs facts', render({ snapshot: enriched, configStatus: APPLIED })],
     ['per-path series off', render({ snapshot: snapshotFromFixture('all-six-maps.json'), config: { ...GOLDEN_CLUSTER, perPathMetrics: false } })],
   ];
