@@ -4,9 +4,9 @@
 // replies). The golden test compares; only test/support/update-golden.ts writes.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Config } from '../../src/common/core/config.js';
-import { renderMetrics } from '../../src/scrape/core/metrics.js';
+import { renderMetrics, type ScrapeInput } from '../../src/scrape/core/metrics.js';
 import { FIXTURES } from './fixtures.js';
-import { snapshotOfReply } from './scrape.js';
+import { NO_FAILURES, snapshotFromFixture, snapshotOfReply } from './scrape.js';
 
 export const GOLDEN_CLUSTER = Config.parse({
   node: 'pve1',
@@ -82,4 +82,31 @@ export function renderGolden(c: GoldenCase): string {
     nodename: 'pve1',
     version: '1.2.3',
   });
+}
+
+const APPLIED = {
+  path: '/c',
+  valid: true,
+  errors: [],
+  digest: 'd',
+  applyEnabled: true,
+  lastApply: { finishedAt: 1.5e12, success: true, errors: [], changes: [], changed: true, reloadSuccess: true, refused: [] },
+  lastChangeAt: 1.4e12,
+};
+
+/**
+ * The expositions the contract is held to (docs/metrics.md, src/scrape/core/metric-families.ts):
+ * every golden case, plus the inputs that bring out the remaining series (sysfs facts, an apply
+ * pass, per-path series off). [name, exposition] pairs.
+ */
+export function contractExpositions(): [string, string][] {
+  const base = { failures: NO_FAILURES, config: GOLDEN_CLUSTER, nodename: 'pve1', version: '1' };
+  const render = (input: Partial<ScrapeInput> & Pick<ScrapeInput, 'snapshot'>) => renderMetrics({ ...base, ...input });
+  const enriched = snapshotFromFixture('iscsi-2paths-one-faulty.json');
+  enriched.maps = enriched.maps.map((m) => ({ ...m, sizeBytes: 1 << 30, holders: 1 }));
+  return [
+    ...goldenCases().map((c): [string, string] => [c.golden, render({ snapshot: goldenSnapshot(c) })]),
+    ['apply enabled, sysfs facts', render({ snapshot: enriched, configStatus: APPLIED })],
+    ['per-path series off', render({ snapshot: snapshotFromFixture('all-six-maps.json'), config: { ...GOLDEN_CLUSTER, perPathMetrics: false } })],
+  ];
 }
