@@ -6,6 +6,7 @@
 //   GET  /state                 JSON: hostname, scsi devices, multipathd replies, wwids, conf.d, ...
 //   GET  /raw/maps-json         the exact `multipathd show maps json` stdout (fixtures)
 //   GET  /raw/daemon            the exact `multipathd show daemon` stdout
+//   GET  /raw/status            the exact `multipathd show status` stdout
 //   GET  /raw/topology          `multipathd show topology`
 //   POST /action/<name>?hctl=H:C:T:L   path-offline, path-running, path-delete, host-rescan,
 //                               multipathd-stop, multipathd-start, exporter-start, exporter-stop,
@@ -211,7 +212,7 @@ const server = createServer(async (req, res) => {
   try {
     if (req.method === 'GET' && url.pathname === '/state') return reply(200, await state());
     if (req.method === 'GET' && url.pathname.startsWith('/raw/')) {
-      const words = { 'maps-json': ['show', 'maps', 'json'], daemon: ['show', 'daemon'], topology: ['show', 'topology'] }[url.pathname.slice(5)];
+      const words = { 'maps-json': ['show', 'maps', 'json'], daemon: ['show', 'daemon'], status: ['show', 'status'], topology: ['show', 'topology'] }[url.pathname.slice(5)];
       if (!words) return reply(404, 'unknown raw reply\n');
       const r = await run(['/sbin/multipathd', ...words]);
       res.setHeader('x-exit-code', String(r.code));
