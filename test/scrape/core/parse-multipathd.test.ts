@@ -319,4 +319,10 @@ describe('real multipathd 0.9.4 replies captured in the qemu lab (scsi_debug, tw
   it('show daemon', () => {
     expect(parseDaemonReply(readFileSync(`${FIXTURES}real/show-daemon.idle.txt`, 'utf8'))).toMatchObject({ ok: true, value: { pid: 188, state: 'idle' } });
   });
+
+  it('show status: the LUN\'s paths, plus the other LUN\'s two paths multipathd watches but never assembles (pending, not monitored)', () => {
+    const status = (name: string) => parseStatusReply(readFileSync(`${FIXTURES}real/show-status.${name}.txt`, 'utf8'));
+    expect(status('healthy')).toEqual({ ok: true, value: { paths: { ready: 2, pending: 2 }, monitored: 2, busy: false } });
+    expect(status('path-offline')).toEqual({ ok: true, value: { paths: { faulty: 1, ready: 1, pending: 2 }, monitored: 2, busy: false } });
+  });
 });
