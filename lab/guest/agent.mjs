@@ -188,7 +188,7 @@ const actions = {
     writeFileSync(config, `node: ${hostname()}\napply: { enabled: false }\n`, { mode: 0o644 });
     return new Promise((resolve, reject) => {
       execFile(NODE_BIN, [`${SHARE}/multipath-exporter.mjs`, 'metrics', '--config', config], { uid: 65534, gid: 65534, timeout: 30_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin' } }, (err, stdout, stderr) => {
-        if (err && !stdout) reject(new Error(`metrics as nobody failed: ${err.message} ${stderr}`));
+        if (err && !stdout) reject(new Error(`metrics as nobody failed (exit ${err.code}, signal ${err.signal}${err.killed ? ', killed at the 30 s timeout' : ''}): ${err.message} ${stderr}`));
         else resolve(`${stdout}# stderr: ${stderr.replace(/\n/g, ' ')}`);
       });
     });
