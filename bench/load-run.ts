@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
-import { generatedMaps, mapsReply } from '../src/sim/maps-reply.js';
+import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
 import { freePort, spawnManaged, waitHttpReady } from '../src/sim/processes.js';
 
 export interface LoadRunOptions {
@@ -41,13 +41,16 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 
 export async function loadRun(opts: LoadRunOptions): Promise<LoadRunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'mpe-load-'));
-  const reply = mapsReply(generatedMaps(opts.maps, 4));
+  const maps = generatedMaps(opts.maps, 4);
+  const reply = mapsReply(maps);
+  const status = statusReply(maps);
   let open = 0;
   let maxConcurrentCalls = 0;
   let multipathdCalls = 0;
   const fake = await startFakeMultipathd({
     socket: `@mpe-load-${process.pid}-${Date.now()}`,
     respond: (command) => {
+      if (command === 'show status') return status;
       if (command !== 'show maps json') return 'pid 1 idle\n';
       multipathdCalls++;
       maxConcurrentCalls = Math.max(maxConcurrentCalls, ++open);

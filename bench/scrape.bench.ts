@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { generatedMaps, mapsReply } from '../src/sim/maps-reply.js';
+import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { freePort } from '../src/sim/processes.js';
 
@@ -42,7 +42,8 @@ async function benchSize(maps: number, mode: Mode, bundle: string, dir: string) 
     return mapsReply(simMaps.map((m) => ({ ...m, pathFaults: faults })));
   };
   const socket = `@mpe-bench-${process.pid}-${maps}-${mode}`;
-  const fake = await startFakeMultipathd({ socket, respond: (c) => (c === 'show daemon' ? 'pid 1 idle\n' : reply()) });
+  const status = statusReply(simMaps);
+  const fake = await startFakeMultipathd({ socket, respond: (c) => (c === 'show daemon' ? 'pid 1 idle\n' : c === 'show status' ? status : reply()) });
   const port = await freePort();
   const config = join(dir, `bench-${maps}.yml`);
   await writeFile(config, `node: bench\nperPathMetrics: ${process.env.BENCH_PER_PATH !== "0"}\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);

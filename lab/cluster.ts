@@ -65,7 +65,7 @@ export class Node {
   async state(): Promise<GuestState> {
     return (await (await this.request('GET', '/state')).json()) as GuestState;
   }
-  async raw(name: 'maps-json' | 'daemon' | 'topology'): Promise<string> {
+  async raw(name: 'maps-json' | 'daemon' | 'status' | 'topology'): Promise<string> {
     return await (await this.request('GET', `/raw/${name}`)).text();
   }
   async action(name: string, args: Record<string, string> = {}): Promise<string> {

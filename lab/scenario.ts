@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { CODE_NAME } from '../src/sim/scenario.js';
 import { alertmanagerAlerts, queryPrometheus, readMatrix, startMonitoring, type MatrixReading, type Monitoring } from '../src/sim/prometheus.js';
 import { waitFor } from '../src/sim/processes.js';
-import { metricValue } from '../test/support/exposition-samples.js';
+import { metricValue, series } from '../test/support/exposition-samples.js';
 import { BUILD_DIR, Cluster, LUN_WWID, Node, OTHER_WWID, ROOT, labPoll, removeOnExit, removeStaleRuns, type GuestState, type MultipathdMap } from './cluster.js';
 
 export const NODES = ['node1', 'node2', 'node3'] as const;
@@ -103,7 +103,7 @@ class LabRun {
   }
 
   /** Save one real multipathd reply into the capture folder (when asked for). */
-  async capture(node: Node, name: string, what: 'maps-json' | 'daemon' | 'topology'): Promise<void> {
+  async capture(node: Node, name: string, what: 'maps-json' | 'daemon' | 'status' | 'topology'): Promise<void> {
     const dir = this.opts.captureDir;
     if (!dir) return;
     const file = join(dir, name);
@@ -238,12 +238,21 @@ async function configReachesEveryNode(lab: LabRun): Promise<void> {
     assert.equal(metricValue(metrics, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), 1, `${n.name} optimal`);
     assert.equal(metricValue(metrics, 'multipath_map_paths', { wwid: LUN_WWID }), 2);
     assert.equal(metricValue(metrics, 'multipath_map_state', { wwid: OTHER_WWID, state: 'optimal' }), undefined, `${n.name}: no series for ${OTHER_WWID}`);
+    // The 1.0 contract on a real multipathd: one state series per path, the queueing mode, and
+    // the daemon's own view from show status in the same scrape.
+    const pathStates = series(metrics, 'multipath_path_state').filter((x) => x.labels.wwid === LUN_WWID);
+    assert.deepEqual(pathStates.map((x) => `${x.labels.dm_state}/${x.labels.checker_state}/${x.labels.device_state} ${x.value}`), ['active/ready/running 1', 'active/ready/running 1'], `${n.name} path states`);
+    assert.equal(series(metrics, 'multipath_map_queueing').filter((x) => x.labels.wwid === LUN_WWID).length, 1, `${n.name}: one queueing series`);
+    assert.equal(metricValue(metrics, 'multipath_daemon_busy', {}), 0, `${n.name} daemon busy`);
+    assert.equal(metricValue(metrics, 'multipath_daemon_reconfigure_pending', {}), 0, `${n.name} reconfigure pending (0.9.4 never says it)`);
+    assert.ok((metricValue(metrics, 'multipath_daemon_paths', { state: 'ready' }) ?? 0) >= 2, `${n.name}: show status counts the LUN's ready paths`);
     // The unprivileged read path (the packaged monitor-only unit runs as a system user).
     const unprivileged = await n.action('metrics-unprivileged');
     assert.equal(metricValue(unprivileged, 'multipath_up', {}), 1, `${n.name}: metrics as nobody reads multipathd: ${unprivileged.slice(-400)}`);
     assert.equal(metricValue(unprivileged, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), 1, `${n.name}: metrics as nobody sees the map`);
   }
   await lab.capture(all[0], 'show-maps-json.healthy.json', 'maps-json');
+  await lab.capture(all[0], 'show-status.healthy.txt', 'status');
   await lab.capture(all[0], 'show-topology.healthy.txt', 'topology');
   await lab.expectMatrix({ node1: 0, node2: 0, node3: 0 }, 0);
 }
@@ -258,6 +267,14 @@ async function pathFailsOnNode2(lab: LabRun): Promise<void> {
     return p?.dm_st === 'failed' && p.dev_st === 'offline' ? '' : `path ${JSON.stringify(p)}`;
   });
   await lab.capture(n2, 'show-maps-json.path-offline.json', 'maps-json');
+  await lab.capture(n2, 'show-status.path-offline.txt', 'status');
+  const offline = await lab.expectMetrics(
+    n2,
+    `exporter reports ${victim.dev} failed/faulty/offline`,
+    (t) => series(t, 'multipath_path_state').some((x) => x.labels.dev === victim.dev && x.labels.dm_state === 'failed' && x.labels.checker_state === 'faulty' && x.labels.device_state === 'offline'),
+    60_000,
+  );
+  assert.equal(series(offline, 'multipath_path_state').filter((x) => x.labels.wwid === LUN_WWID).length, 2, 'still one state series per path');
   await lab.expectMatrix({ node1: 0, node2: 1, node3: 0 }, 1);
   await lab.expectAlert('MultipathLunDegraded', ['node2']);
   await n2.action('path-running', { hctl: victim.hctl });
@@ -305,6 +322,7 @@ async function multipathdStoppedOnNode1(lab: LabRun): Promise<void> {
   await n1.action('multipathd-stop');
   const metrics = await lab.expectMetrics(n1, 'multipath_up 0', (t) => metricValue(t, 'multipath_up', {}) === 0, 60_000);
   assert.equal(metricValue(metrics, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), undefined, 'no map series while multipathd is down');
+  assert.equal(metricValue(metrics, 'multipath_daemon_busy', {}), undefined, 'no daemon series while multipathd is down');
   await lab.expectMatrix({ node1: 2, node2: 0, node3: 0 }, 2);
   await lab.expectAlert('MultipathDaemonDown', ['node1']);
   await n1.action('multipathd-start');

@@ -6,6 +6,7 @@
 //   GET  /state                 JSON: hostname, scsi devices, multipathd replies, wwids, conf.d, ...
 //   GET  /raw/maps-json         the exact `multipathd show maps json` stdout (fixtures)
 //   GET  /raw/daemon            the exact `multipathd show daemon` stdout
+//   GET  /raw/status            the exact `multipathd show status` stdout
 //   GET  /raw/topology          `multipathd show topology`
 //   POST /action/<name>?hctl=H:C:T:L   path-offline, path-running, path-delete, host-rescan,
 //                               multipathd-stop, multipathd-start, exporter-start, exporter-stop,
@@ -187,7 +188,7 @@ const actions = {
     writeFileSync(config, `node: ${hostname()}\napply: { enabled: false }\n`, { mode: 0o644 });
     return new Promise((resolve, reject) => {
       execFile(NODE_BIN, [`${SHARE}/multipath-exporter.mjs`, 'metrics', '--config', config], { uid: 65534, gid: 65534, timeout: 30_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin' } }, (err, stdout, stderr) => {
-        if (err && !stdout) reject(new Error(`metrics as nobody failed: ${err.message} ${stderr}`));
+        if (err && !stdout) reject(new Error(`metrics as nobody failed (exit ${err.code}, signal ${err.signal}${err.killed ? ', killed at the 30 s timeout' : ''}): ${err.message} ${stderr}`));
         else resolve(`${stdout}# stderr: ${stderr.replace(/\n/g, ' ')}`);
       });
     });
@@ -211,7 +212,7 @@ const server = createServer(async (req, res) => {
   try {
     if (req.method === 'GET' && url.pathname === '/state') return reply(200, await state());
     if (req.method === 'GET' && url.pathname.startsWith('/raw/')) {
-      const words = { 'maps-json': ['show', 'maps', 'json'], daemon: ['show', 'daemon'], topology: ['show', 'topology'] }[url.pathname.slice(5)];
+      const words = { 'maps-json': ['show', 'maps', 'json'], daemon: ['show', 'daemon'], status: ['show', 'status'], topology: ['show', 'topology'] }[url.pathname.slice(5)];
       if (!words) return reply(404, 'unknown raw reply\n');
       const r = await run(['/sbin/multipathd', ...words]);
       res.setHeader('x-exit-code', String(r.code));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { fakeMultipathCommand, writeFakeMultipath } from './fake-multipath.js';
 import { type FakeMultipathd, startFakeMultipathd } from './fake-multipathd.js';
-import { mapsReply } from './maps-reply.js';
+import { mapsReply, statusReply } from './maps-reply.js';
 import { freePort, type Managed, spawnManaged, waitHttpReady } from './processes.js';
 import { type ClusterState, exporterConfig, initialState, nodeMaps, nodeSysfs, type Scenario, stateAfterPhase } from './scenario.js';
 
@@ -84,6 +84,7 @@ export async function startCluster(opts: ClusterOptions): Promise<SimCluster> {
   const responder = (name: string) => (command: string) => {
     if (command === 'show daemon') return 'pid 4242 idle\n';
     if (command === 'show maps json') return mapsReply(nodeMaps(scenario, current, name));
+    if (command === 'show status') return statusReply(nodeMaps(scenario, current, name));
     if (command === 'reconfigure') return 'ok\n';
     return 'fail\n';
   };

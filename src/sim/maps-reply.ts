@@ -1,6 +1,6 @@
-// Builds `show maps json` replies in multipath-tools 0.9.4's exact byte layout (libmultipath/print.c
-// templates, see fixtures/real/) from a compact description. Used by the fake multipathd
-// (demo, end-to-end, benchmark); unit tests use the recorded fixtures instead.
+// Builds `show maps json` and `show status` replies in multipath-tools 0.9.4's exact byte layout
+// (libmultipath/print.c templates, see fixtures/real/) from a compact description. Used by the fake
+// multipathd (demo, end-to-end, benchmark); unit tests use the recorded fixtures instead.
 
 export interface SimPath {
   dev: string;
@@ -30,6 +30,8 @@ export interface SimMap {
   vendor?: string;
   product?: string;
   features?: string;
+  /** The `queueing` field (`on`, `off`, `-`, `12 chk`, `30 sec`); default `on` with queue_if_no_path, else `off`. */
+  queueing?: string;
   pathFaults?: number;
   switchGroup?: number;
   mapLoads?: number;
@@ -82,7 +84,7 @@ function mapJson(m: SimMap): string {
     `      "uuid" : "${m.wwid}",`,
     `      "sysfs" : "${m.sysfs ?? 'dm-0'}",`,
     '      "failback" : "immediate",',
-    `      "queueing" : "${(m.features ?? '0').includes('queue_if_no_path') ? 'on' : 'off'}",`,
+    `      "queueing" : "${m.queueing ?? ((m.features ?? '0').includes('queue_if_no_path') ? 'on' : 'off')}",`,
     `      "paths" : ${all.filter(usable).length},`,
     '      "write_prot" : "rw",',
     '      "dm_st" : "active",',
@@ -106,6 +108,33 @@ function mapJson(m: SimMap): string {
 export function mapsReply(maps: readonly SimMap[]): string {
   const body = maps.length ? `[${maps.map(mapJson).join(',')}]` : '[]';
   return `{\n   "major_version": 0,\n   "minor_version": 1,\n   "maps": ${body}\n}\n`;
+}
+
+/** libmultipath's checker state names (`show status`) in enum order, from the JSON `chk_st` spelling. */
+const STATUS_STATES: readonly [status: string, chkSt: string][] = [
+  ['wild', ''],
+  ['unchecked', 'undef'],
+  ['down', 'faulty'],
+  ['up', 'ready'],
+  ['shaky', 'shaky'],
+  ['ghost', 'ghost'],
+  ['pending', 'i/o pending'],
+  ['timeout', 'i/o timeout'],
+  ['removed', ''],
+  ['delayed', 'delayed'],
+  ['disconnected', 'disconnected'],
+];
+
+/**
+ * A `show status` reply, byte-compatible with 0.9.4 (snprint_status): the paths of `maps` counted
+ * per checker state (only states with paths), every path monitored, and the uevent `busy` flag.
+ */
+export function statusReply(maps: readonly SimMap[], opts: { busy?: boolean } = {}): string {
+  const paths = maps.flatMap((m) => m.groups.flatMap((g) => g.paths));
+  const lines = STATUS_STATES.map(([status, chkSt]) => [status, paths.filter((p) => (p.checkerState ?? 'ready') === chkSt).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${status.padEnd(20)}${count}\n`);
+  return `path checker states:\n${lines.join('')}\npaths: ${paths.length}\nbusy: ${opts.busy ? 'True' : 'False'}\n`;
 }
 
 /** `count` healthy maps with `pathsPerMap` paths in two ALUA groups (benchmark and scale tests). */

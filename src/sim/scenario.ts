@@ -393,7 +393,8 @@ export interface ExpectedAlert {
 /**
  * Alerts that fire in Prometheus once phase `index` has lasted longer than their `for:`, and which
  * of them Alertmanager must inhibit (a node whose exporter or multipathd is down silences its LUN
- * alerts; a failed LUN silences degraded on the same node). MultipathPathFlapping is not modelled:
+ * alerts; a failed LUN silences degraded on the same node). A failed map of a reporting node also
+ * fires MultipathLunQueueingForever: the simulated maps queue forever (queueing `on`). MultipathPathFlapping is not modelled:
  * its 10m window is not shortened by the e2e transform, so one fault can fire it.
  */
 export function expectedAlerts(s: Scenario, index: number): { firing: ExpectedAlert[]; inhibited: ExpectedAlert[] } {
@@ -416,6 +417,8 @@ export function expectedAlerts(s: Scenario, index: number): { firing: ExpectedAl
       }
       if (!alert) continue;
       (ns.exporter && ns.daemon ? firing : inhibited).push(alert);
+      // The simulated maps queue forever (no_path_retry queue): a failed one also hangs its I/O.
+      if (code === CODE.failed && m) firing.push({ alertname: 'MultipathLunQueueingForever', severity: 'critical', node, wwid: lun.wwid });
     }
   }
   return { firing, inhibited };

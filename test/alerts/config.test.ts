@@ -23,7 +23,7 @@ describe('examples/prometheus.yml', () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/SUCCESS: 2 rule files found/);
     expect(r.all).toMatch(/SUCCESS: 6 rules found/);
-    expect(r.all).toMatch(/SUCCESS: 11 rules found/);
+    expect(r.all).toMatch(/SUCCESS: 15 rules found/);
   });
 
   interface Relabel {
@@ -166,11 +166,17 @@ describe('inhibitions on a real Alertmanager (127.0.0.1)', () => {
       lun('MultipathLunMissing', 'pve3', 'w1'),
       lun('MultipathLunFailed', 'pve3', 'w2'),
       lun('MultipathPathFlapping', 'pve3', 'w3'),
+      lun('MultipathLunQueueingForever', 'pve3', 'w2'),
+      lun('MultipathLunQueueingExpiring', 'pve3', 'w4'),
+      nodeAlert('MultipathDaemonReconfigurePending', 'pve3'),
       lun('MultipathLunMissing', 'pve3', 'w1', 'c2'),
       // exporter down on pve4 silences its LUN alerts but not node-level ones
       nodeAlert('MultipathExporterDown', 'pve4'),
       lun('MultipathLunRedundancyLost', 'pve4', 'w1'),
+      nodeAlert('MultipathDaemonBusy', 'pve4'),
       nodeAlert('MultipathConfigDrift', 'pve4'),
+      // the queueing alerts and failed do not silence each other
+      lun('MultipathLunQueueingForever', 'pve1', 'w1'),
     ];
     const post = await fetch(`${base}/api/v2/alerts`, {
       method: 'POST',
@@ -202,10 +208,15 @@ describe('inhibitions on a real Alertmanager (127.0.0.1)', () => {
       'MultipathLunMissing c1 pve3 w1': 'suppressed',
       'MultipathLunFailed c1 pve3 w2': 'suppressed',
       'MultipathPathFlapping c1 pve3 w3': 'suppressed',
+      'MultipathLunQueueingForever c1 pve3 w2': 'suppressed',
+      'MultipathLunQueueingExpiring c1 pve3 w4': 'suppressed',
+      'MultipathDaemonReconfigurePending c1 pve3 -': 'suppressed',
       'MultipathLunMissing c2 pve3 w1': 'active',
       'MultipathExporterDown c1 pve4 -': 'active',
       'MultipathLunRedundancyLost c1 pve4 w1': 'suppressed',
+      'MultipathDaemonBusy c1 pve4 -': 'suppressed',
       'MultipathConfigDrift c1 pve4 -': 'active',
+      'MultipathLunQueueingForever c1 pve1 w1': 'active',
     });
   });
 });

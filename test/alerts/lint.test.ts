@@ -57,7 +57,11 @@ const ALERTS = {
   MultipathLunDegraded: 'warning',
   MultipathLunRedundancyLost: 'warning',
   MultipathPathFlapping: 'warning',
+  MultipathLunQueueingExpiring: 'critical',
+  MultipathLunQueueingForever: 'critical',
   MultipathDaemonDown: 'critical',
+  MultipathDaemonBusy: 'warning',
+  MultipathDaemonReconfigurePending: 'warning',
   MultipathExporterDown: 'warning',
   MultipathExporterAbsent: 'warning',
   MultipathConfigApplyFailed: 'warning',
@@ -71,6 +75,8 @@ const LUN_ALERTS = new Set([
   'MultipathLunDegraded',
   'MultipathLunRedundancyLost',
   'MultipathPathFlapping',
+  'MultipathLunQueueingExpiring',
+  'MultipathLunQueueingForever',
 ]);
 
 describe('alert rules', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 const rulesDir = path.join(REPO, 'test/rules');
 const ruleFiles = ['alerts/multipath.rules.yml', 'alerts/multipath.alerts.yml'];
@@ -30,7 +31,7 @@ describe('promtool', () => {
     expect(r.all).not.toMatch(/WARNING|FAILED/);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/SUCCESS: 6 rules found/);
-    expect(r.all).toMatch(/SUCCESS: 11 rules found/);
+    expect(r.all).toMatch(/SUCCESS: 15 rules found/);
   });
 
   it('has the rule unit-test files', () => {
@@ -59,6 +60,42 @@ describe('promtool', () => {
       const r = await promtool(['test', 'rules', 'matrix.test.yml'], path.join(dir, 'test/rules'));
       expect(r.exitCode).not.toBe(0);
       expect(r.all).toMatch(/FAILED/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Every alert's promtool tests catch a broken expression: one that never fires fails its firing
+  // case, and the new alerts' targeted mutations (a threshold, a join, a comparison) fail their
+  // not-firing cases.
+  type AlertFile = { groups: { rules: { alert: string; expr: string }[] }[] };
+  const alertsFile = parse(readFileSync(path.join(REPO, ruleFiles[1]!), 'utf8')) as AlertFile;
+  const mutations: [alert: string, what: string, mutate: (expr: string) => string][] = [
+    ...alertsFile.groups.flatMap((g) => g.rules).map((r): [string, string, (e: string) => string] => [r.alert, 'never fires', () => 'vector(1) > 2']),
+    ['MultipathLunQueueingExpiring', 'threshold 3600 s', (e) => e.replace('< 300', '< 3600')],
+    ['MultipathLunQueueingExpiring', 'any queueing mode', (e) => e.replace('multipath_map_queueing_seconds_left{job="multipath"} < 300', 'multipath_map_queueing_seconds_left{job="multipath"}')],
+    ['MultipathLunQueueingForever', 'active paths ignored', (e) => e.replace('(multipath_map_paths_active{job="multipath"} == 0)', '(multipath_map_paths_active{job="multipath"} >= 0)')],
+    ['MultipathLunQueueingForever', 'any mode', (e) => e.replace('mode="queue"', 'mode=~".+"')],
+    ['MultipathDaemonBusy', 'busy or not', (e) => e.replace('== 1', '>= 0')],
+    ['MultipathDaemonReconfigurePending', 'pending or not', (e) => e.replace('== 1', '>= 0')],
+  ];
+
+  it.each(mutations)('test rules alerts.test.yml fails when %s is broken: %s', async (alert, _what, mutate) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mp-alerts-'));
+    try {
+      mkdirSync(path.join(dir, 'alerts'));
+      mkdirSync(path.join(dir, 'test/rules'), { recursive: true });
+      const copy = structuredClone(alertsFile);
+      const rule = copy.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)!;
+      const mutated = mutate(rule.expr);
+      expect(mutated).not.toBe(rule.expr);
+      rule.expr = mutated;
+      writeFileSync(path.join(dir, ruleFiles[1]!), stringify(copy));
+      copyFileSync(path.join(REPO, ruleFiles[0]!), path.join(dir, ruleFiles[0]!));
+      copyFileSync(path.join(rulesDir, 'alerts.test.yml'), path.join(dir, 'test/rules/alerts.test.yml'));
+      const r = await promtool(['test', 'rules', 'alerts.test.yml'], path.join(dir, 'test/rules'));
+      expect(r.exitCode, r.all).not.toBe(0);
+      expect(r.all).toMatch(new RegExp(`FAILED[\\s\\S]*alertname: ${alert}\\b`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

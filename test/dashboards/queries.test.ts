@@ -235,8 +235,9 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
     expect(rows('A', 'transport')).toEqual(['sdb fc 1', 'sdc fc 1']);
     expect(rows('B', 'dev')).toEqual(['sdb sdb 1', 'sdc sdc 0']);
     expect(rows('C', 'checker_state')).toEqual(['sdb ready 1', 'sdc faulty 1']);
-    expect(rows('D', 'device_state')).toEqual(['sdb running 1', 'sdc running 1']);
-    expect(rows('E', 'dev')).toEqual(['sdb sdb 50', 'sdc sdc 10']);
+    expect(rows('C', 'device_state')).toEqual(['sdb running 1', 'sdc running 1']);
+    expect(rows('D', 'dev')).toEqual(['sdb sdb 50', 'sdc sdc 10']);
+    expect(query(results, 'Queueing mode', 'A').map((s) => `${s.labels.dev ?? ''}${s.labels.mode} ${s.value}`)).toEqual(['queue 1']);
     const faults = query(results, 'Path faults and path-group switches', 'A');
     expect(faults).toHaveLength(1);
     expect(faults[0]!.value).toBeCloseTo(1 / 60, 5);
@@ -253,6 +254,8 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
     expect(byNode('A')).toEqual({ n1: 1, n2: 1, n3: 0 });
     expect(byNode('E')).toEqual({ n1: 1, n2: 0 });
     expect(byNode('F')).toEqual({ n1: 0, n2: 2 });
+    expect(byNode('J')).toEqual({ n1: 0, n2: 1 });
+    expect(byNode('K')).toEqual({ n1: 0, n2: 0 });
     expect(query(results, T, 'H').map((s) => `${s.labels.node} ${s.labels.digest}`).sort()).toEqual(['n1 sha256:aaaa', 'n2 sha256:bbbb']);
   });
 });

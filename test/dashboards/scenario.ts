@@ -5,7 +5,7 @@
 // - n2: up; w1 degraded (1 of 2 paths active, sdc faulty, path faults rising); w2 expected but no
 //   map (missing); w3 optimal with 1 path, as on n1 (two nodes in one state: a per-state count of
 //   2, which a roll-up that keeps `node` would not give); its config digest differs (drift) and its
-//   last apply pass failed (2 errors).
+//   last apply pass failed (2 errors); its multipathd is busy (show status).
 // - n3: w1 and w2 optimal until 30m, then its exporter is down (up 0, every other series stale).
 // Allow-listed LUNs w1 (alias san-a-lun0, used by vm-store) and w2 (san-a-lun1, backup) are expected
 // on all three nodes with 2 paths each.
@@ -17,8 +17,8 @@ export const W3 = '36001405aabbccddeeff00112233445566';
 export const NODES = ['n1', 'n2', 'n3'] as const;
 export const EVAL_TIME = '60m';
 
-const CHECKER_STATES = ['ready', 'ghost', 'faulty', 'shaky', 'delayed', 'pending', 'timeout', 'removed', 'wild', 'unchecked', 'disconnected', 'unknown'];
-const DEVICE_STATES = ['running', 'offline', 'unknown'];
+/** The checker states of `show status` (multipath_daemon_paths), all emitted. */
+const STATUS_CHECKER_STATES = ['wild', 'unchecked', 'faulty', 'ready', 'shaky', 'ghost', 'pending', 'timeout', 'removed', 'delayed', 'disconnected'];
 
 interface PathSpec {
   dev: string;
@@ -129,6 +129,13 @@ export function multipathScenario(opts: { cluster?: string; job?: string } = {})
     for (const s of ['init', 'startup', 'configure', 'idle', 'running', 'shutdown', 'unknown']) {
       add('multipath_daemon_state', { state: s }, gauge(s === 'running' ? 1 : 0));
     }
+    add('multipath_daemon_reconfigure_pending', {}, gauge(0));
+    add('multipath_daemon_busy', {}, gauge(spec.node === 'n2' ? 1 : 0));
+    for (const s of STATUS_CHECKER_STATES) {
+      const paths = spec.maps.flatMap((m) => m.paths).filter((p) => p.checker === s).length;
+      add('multipath_daemon_paths', { state: s }, gauge(paths));
+    }
+    add('multipath_daemon_paths_monitored', {}, gauge(spec.maps.flatMap((m) => m.paths).length));
     add('multipath_exporter_info', { version: '0.1.0', nodename: spec.node }, gauge(1));
     add('multipath_maps_skipped', {}, gauge(0));
     // config
@@ -158,25 +165,22 @@ export function multipathScenario(opts: { cluster?: string; job?: string } = {})
       add('multipath_map_paths_usable', w, gauge(active));
       add('multipath_map_size_bytes', w, gauge(107_374_182_400));
       add('multipath_map_holders', w, gauge(1));
-      for (const s of ['active', 'suspend', 'unknown']) add('multipath_map_dm_state', { ...w, state: s }, gauge(s === 'active' ? 1 : 0));
-      add('multipath_map_queueing', w, gauge(1));
+      add('multipath_map_suspended', w, gauge(0));
       add('multipath_map_read_only', w, gauge(0));
+      add('multipath_map_queueing', { ...w, mode: 'queue' }, gauge(1));
       add('multipath_map_path_faults_total', w, counter(m.faultsPerMinute));
       add('multipath_map_path_group_switches_total', w, counter(m.faultsPerMinute));
-      add('multipath_map_loads_total', w, counter(0));
       add('multipath_map_queueing_seconds_total', w, counter(m.faultsPerMinute * 2));
-      add('multipath_map_recovery_entries_total', w, counter(m.faultsPerMinute));
       for (const g of [...new Set(m.paths.map((p) => p.group))]) {
         const inGroup = m.paths.filter((p) => p.group === g);
         const gs = inGroup.some((p) => p.active) ? (g === '1' ? 'active' : 'enabled') : 'disabled';
-        for (const s of ['active', 'enabled', 'disabled', 'unknown']) add('multipath_path_group_state', { ...w, group: g, state: s }, gauge(s === gs ? 1 : 0));
+        add('multipath_path_group_state', { ...w, group: g, state: gs }, gauge(1));
         add('multipath_path_group_priority', { ...w, group: g }, gauge(inGroup[0]!.priority));
       }
       for (const p of m.paths) {
         const d = { ...w, dev: p.dev };
         add('multipath_path_active', d, gauge(p.active ? 1 : 0));
-        for (const s of CHECKER_STATES) add('multipath_path_checker_state', { ...d, state: s }, gauge(s === p.checker ? 1 : 0));
-        for (const s of DEVICE_STATES) add('multipath_path_device_state', { ...d, state: s }, gauge(s === 'running' ? 1 : 0));
+        add('multipath_path_state', { ...d, dm_state: p.active ? 'active' : 'failed', checker_state: p.checker, device_state: 'running' }, gauge(1));
         add('multipath_path_priority', d, gauge(p.priority));
         add('multipath_path_marginal', d, gauge(0));
         add('multipath_path_info', { ...d, dev_t: '8:16', group: p.group, checker: 'tur', transport: 'fc', host_adapter: '0000:41:00.0', target_wwpn: '0x500a098188fcd6b1', lun_hex: '0x0001' }, gauge(1));

@@ -207,6 +207,9 @@ phases:
       inhibited: [`MultipathLunMissing/a/${W1}`, `MultipathLunMissing/a/${W2}`, `MultipathLunMissing/a/${W3}`].sort(),
     });
     expect(names(5).firing).toContain(`MultipathLunFailed/b/${W3}`);
+    // the simulated maps queue forever: a failed one also hangs its I/O
+    expect(names(5).firing).toContain(`MultipathLunQueueingForever/b/${W3}`);
+    expect(names(5).firing.filter((a) => a.startsWith('MultipathLunQueueingForever'))).toHaveLength(1);
     expect(names(6)).toEqual({ firing: [], inhibited: [] });
   });
 });

@@ -1,6 +1,7 @@
 // A dashboard linter in the spirit of grafana/dashboard-linter and mixtool (neither ships for npm
 // or Debian): returns one problem per finding, named by its rule (LINT_RULES), so a test can assert
 // "no problems" on the shipped dashboard and "this rule, this problem" on a mutated copy.
+import { documentedMetrics, documentedRules } from './metrics-doc.js';
 import { parser } from '@prometheus-io/lezer-promql';
 import {
   dashboardPanels,
@@ -61,18 +62,9 @@ const TARGET_LABELS = ['job', 'instance', 'node', 'cluster'];
 export function metricContract(metricsMd: string): Map<string, Set<string>> {
   const contract = new Map<string, Set<string>>();
   contract.set('up', new Set(TARGET_LABELS));
-  for (const line of metricsMd.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    // | `name` | type | labels | meaning |   or   | `rule` | labels | meaning |
-    const name = /^`([\w:]+)`$/.exec(cells[1] ?? '')?.[1];
-    if (!name) continue;
-    const isRule = name.includes(':');
-    const labelCell = isRule ? cells[2] : cells[3];
-    const labels = new Set([...(labelCell ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]!));
-    // Exporter series carry the target labels; recording rules keep job and cluster (and node when listed).
-    for (const l of isRule ? ['job', 'cluster'] : TARGET_LABELS) labels.add(l);
-    contract.set(name, labels);
-  }
+  // Exporter series carry the target labels; recording rules keep job and cluster (and node when listed).
+  for (const m of documentedMetrics(metricsMd)) contract.set(m.name, new Set([...m.labels, ...TARGET_LABELS]));
+  for (const r of documentedRules(metricsMd)) contract.set(r.name, new Set([...r.labels, 'job', 'cluster']));
   return contract;
 }
 

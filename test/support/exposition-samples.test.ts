@@ -11,6 +11,7 @@ const TEXT = [
   'multipath_map_info{wwid="w1",name="a b",used_by="say \\"hi\\"\\\\x\\n"} 1 1700000000000',
   'multipath_scrape_duration_seconds 1.25e-2',
   'multipath_odd{le="+Inf"} NaN',
+  'nodejs_eventloop_lag_mean_seconds Nan',
   '',
 ].join('\n');
 
@@ -23,6 +24,7 @@ describe('exposition samples', () => {
       ['multipath_map_info', { wwid: 'w1', name: 'a b', used_by: 'say "hi"\\x\n' }, 1],
       ['multipath_scrape_duration_seconds', {}, 0.0125],
       ['multipath_odd', { le: '+Inf' }, NaN],
+      ['nodejs_eventloop_lag_mean_seconds', {}, NaN],
     ]);
   });
 
@@ -30,7 +32,7 @@ describe('exposition samples', () => {
     const s = samples(TEXT);
     expect(s.get('multipath_up')).toBe(1);
     expect(s.get('multipath_map_state{wwid="w1",state="degraded"}')).toBe(0);
-    expect(s.size).toBe(6);
+    expect(s.size).toBe(7);
   });
 
   it('finds one metric by name and by some of its labels', () => {

@@ -18,7 +18,8 @@ const ESCAPES: Record<string, string> = { n: '\n', '"': '"', '\\': '\\' };
 function sampleValue(text: string, line: string): number {
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // prom-client (the exporter's Node.js process metrics) writes NaN as `Nan`.
+  if (text === 'NaN' || text === 'Nan') return NaN;
   const n = Number(text);
   if (text === '' || Number.isNaN(n)) throw new Error(`not a sample value ${JSON.stringify(text)} in: ${line}`);
   return n;

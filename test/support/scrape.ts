@@ -3,7 +3,7 @@ import { Config } from '../../src/common/core/config.js';
 import type { ConstMetric, LabelValues } from '../../src/scrape/core/const-metric.js';
 import { METRIC_FAMILIES } from '../../src/scrape/core/metric-families.js';
 import { buildMetrics, type ScrapeInput } from '../../src/scrape/core/metrics.js';
-import { parseMapsReply } from '../../src/scrape/core/parse-multipathd.js';
+import { parseDaemonReply, parseMapsReply, parseStatusReply } from '../../src/scrape/core/parse-multipathd.js';
 import type { GoodSnapshot, Snapshot } from '../../src/scrape/core/snapshot.js';
 import type { CollectionFailure } from '../../src/scrape/core/states.js';
 import { multipathdFixture } from './fixtures.js';
@@ -11,12 +11,20 @@ import { parseSampleLine } from './exposition-samples.js';
 
 export const NO_FAILURES: Record<CollectionFailure, number> = { daemon_down: 0, timeout: 0, fail: 0, bad_output: 0, too_large: 0, permission: 0 };
 
-/** The snapshot a collection of this reply gives (a failed one when the reply does not parse; no sysfs facts). */
-export function snapshotOfReply(reply: string): Snapshot {
+/**
+ * The snapshot a collection of these replies gives (a failed one when the maps reply does not
+ * parse; no sysfs facts). Without a `show daemon` reply: `pid 1842 idle`; without a `show status`
+ * reply: no status (as when the command fails). A daemon or status reply that does not parse throws.
+ */
+export function snapshotOfReply(reply: string, replies: { daemon?: string; status?: string } = {}): Snapshot {
   const parsed = parseMapsReply(reply);
   const base = { takenAt: 0, durationSeconds: 0.0125 };
   if (!parsed.ok) return { ok: false, ...base, reason: parsed.reason, message: parsed.message };
-  return { ok: true, ...base, daemon: { pid: 1842, state: 'idle', stateRaw: 'idle' }, ...parsed.value };
+  const daemon = parseDaemonReply(replies.daemon ?? 'pid 1842 idle\n');
+  if (!daemon.ok) throw new Error(`not a show daemon reply: ${daemon.message}`);
+  const status = replies.status === undefined ? undefined : parseStatusReply(replies.status);
+  if (status && !status.ok) throw new Error(`not a show status reply: ${status.message}`);
+  return { ok: true, ...base, daemon: daemon.value, ...(status?.ok ? { status: status.value } : {}), ...parsed.value };
 }
 
 /** A good snapshot from a recorded reply in fixtures/multipathd/ (no sysfs facts unless given). */

@@ -2,15 +2,7 @@
 // members of a state set). Rendering (metrics.ts) only fills values into these families; the
 // exposition lists them in this order, the head section first, then the per-map section (which is
 // cached per map, src/scrape/core/map-section.ts). docs/metrics.md describes the same list.
-import {
-  CHECKER_STATES,
-  COLLECTION_OUTCOMES,
-  DAEMON_STATES,
-  MAP_DM_STATES,
-  MAP_HEALTH_STATES,
-  PATH_DEVICE_STATES,
-  PATH_GROUP_STATES,
-} from './states.js';
+import { COLLECTION_OUTCOMES, DAEMON_STATES, MAP_HEALTH_STATES, QUEUEING_MODES } from './states.js';
 
 export type MetricType = 'gauge' | 'counter';
 
@@ -22,6 +14,8 @@ export interface MetricFamily {
   readonly labels: readonly string[];
   /** For a state set (every member emitted, exactly one at 1): its label and members. */
   readonly states?: { readonly label: string; readonly values: readonly string[] };
+  /** For a series carrying one value of a closed set in a label (not a state set): that label and set. */
+  readonly closed?: { readonly label: string; readonly values: readonly string[] };
 }
 
 function family(type: MetricType, name: string, help: string, labels: readonly string[] = [], states?: MetricFamily['states']): MetricFamily {
@@ -30,10 +24,17 @@ function family(type: MetricType, name: string, help: string, labels: readonly s
 const gauge = (name: string, help: string, labels?: readonly string[], states?: MetricFamily['states']) => family('gauge', name, help, labels, states);
 const counter = (name: string, help: string, labels?: readonly string[]) => family('counter', name, help, labels);
 const stateSet = (label: string, values: readonly string[]) => ({ label, values });
+/** A gauge whose one series per object carries the current value of `label`, one of `values`. */
+const oneOf = (name: string, help: string, labels: readonly string[], label: string, values: readonly string[]): MetricFamily => ({
+  ...family('gauge', name, help, [...labels, label]),
+  closed: { label, values },
+});
 
 const MAP = ['wwid'];
 const GROUP = ['wwid', 'group'];
 const PATH = ['wwid', 'dev'];
+/** The states a path's one state series carries (values: docs/metrics.md, "Per path"). */
+export const PATH_STATE_LABELS = ['dm_state', 'checker_state', 'device_state'] as const;
 
 // Kept out of the object below: test/layout.test.ts reads `export ... from "..."` as an import.
 const DAEMON_STATE_HELP = 'multipathd state from "show daemon".';
@@ -59,6 +60,10 @@ export const HEAD = {
   configLastChange: gauge('multipath_config_last_change_timestamp_seconds', 'When an apply pass last changed something.'),
   configReloadSuccess: gauge('multipath_config_reload_success', 'Whether the last needed "multipathd reconfigure" succeeded.'),
   daemonState: gauge('multipath_daemon_state', DAEMON_STATE_HELP, [], stateSet('state', DAEMON_STATES)),
+  daemonReconfigurePending: gauge('multipath_daemon_reconfigure_pending', 'Whether "show daemon" says a reconfigure is pending (multipath-tools 0.10+; 0 before).'),
+  daemonBusy: gauge('multipath_daemon_busy', 'Whether "show status" says multipathd is busy processing uevents.'),
+  daemonPaths: gauge('multipath_daemon_paths', 'Paths multipathd knows, by checker state, from "show status" (every known state, 0 included).', ['state']),
+  daemonPathsMonitored: gauge('multipath_daemon_paths_monitored', 'Paths multipathd monitors (holds open), from "show status".'),
   mapsSkipped: gauge('multipath_maps_skipped', 'Maps in the last multipathd reply that were not exported, by reason.', ['reason']),
   duplicatesDropped: gauge(
     'multipath_duplicates_dropped',
@@ -76,19 +81,17 @@ export const MAP_SECTION = {
   mapPathsUsable: gauge('multipath_map_paths_usable', "multipathd's own count: paths whose checker says ready or ghost.", MAP),
   mapSize: gauge('multipath_map_size_bytes', 'Map size from sysfs.', MAP),
   mapHolders: gauge('multipath_map_holders', 'Holders of the dm device in sysfs (LVM, partitions).', MAP),
-  mapDmState: gauge('multipath_map_dm_state', 'Device-mapper state of the map.', MAP, stateSet('state', MAP_DM_STATES)),
-  mapQueueing: gauge('multipath_map_queueing', 'Whether the map queues I/O when no path is left (queue_if_no_path).', MAP),
+  mapSuspended: gauge('multipath_map_suspended', 'Whether device-mapper reports the map suspended (I/O to it waits).', MAP),
   mapReadOnly: gauge('multipath_map_read_only', 'Whether the map is read-only.', MAP),
+  mapQueueing: oneOf('multipath_map_queueing', 'What the map does with I/O when no usable path is left (mode); always 1.', MAP, 'mode', QUEUEING_MODES),
+  mapQueueingSecondsLeft: gauge('multipath_map_queueing_seconds_left', 'Seconds of queueing left before I/O fails; only while the map is in recovery.', MAP),
   mapPathFaults: counter('multipath_map_path_faults_total', 'Path failures counted by multipathd (path_faults).', MAP),
   mapGroupSwitches: counter('multipath_map_path_group_switches_total', 'Path group switches counted by multipathd (switch_grp).', MAP),
-  mapLoads: counter('multipath_map_loads_total', 'Map table loads counted by multipathd (map_loads).', MAP),
   mapQueueingSeconds: counter('multipath_map_queueing_seconds_total', 'Seconds spent in timed recovery queueing (total_q_time).', MAP),
-  mapRecoveries: counter('multipath_map_recovery_entries_total', 'Entries into recovery mode (q_timeouts).', MAP),
-  groupState: gauge('multipath_path_group_state', 'Path group state.', GROUP, stateSet('state', PATH_GROUP_STATES)),
+  groupState: gauge('multipath_path_group_state', 'Path group state (state); always 1.', [...GROUP, 'state']),
   groupPriority: gauge('multipath_path_group_priority', 'Path group priority.', GROUP),
   pathActive: gauge('multipath_path_active', 'Whether the path is active in device-mapper.', PATH),
-  pathChecker: gauge('multipath_path_checker_state', 'Path checker state.', PATH, stateSet('state', CHECKER_STATES)),
-  pathDevice: gauge('multipath_path_device_state', 'SCSI device state of the path.', PATH, stateSet('state', PATH_DEVICE_STATES)),
+  pathState: gauge('multipath_path_state', 'Path states: device-mapper, checker, SCSI device; always 1.', [...PATH, ...PATH_STATE_LABELS]),
   pathPriority: gauge('multipath_path_priority', 'Path priority; -1 means undefined.', PATH),
   pathMarginal: gauge('multipath_path_marginal', 'Whether the path is marginal.', PATH),
   pathInfo: gauge('multipath_path_info', 'Path metadata; always 1.', [

@@ -5,9 +5,9 @@ import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/c
 import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
 import { metricHeader, renderExposition, renderExpositionBytes, seriesText } from './exposition.js';
 import { HEAD, MAP_SECTION } from './metric-families.js';
-import type { MapModel } from './parse-multipathd.js';
+import type { MapModel, PathModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
-import { COLLECTION_OUTCOMES, type CollectionFailure, DROPPED_ENTRIES, SKIP_REASONS } from './states.js';
+import { COLLECTION_OUTCOMES, type CollectionFailure, DROPPED_ENTRIES, SKIP_REASONS, stateLabel, STATUS_CHECKER_STATES } from './states.js';
 import type { ConfigStatus } from '../../common/core/status.js';
 
 export interface ScrapeInput {
@@ -108,7 +108,18 @@ function addCollectionSeries(m: HeadMetrics, input: ScrapeInput): void {
   for (const reason of COLLECTION_OUTCOMES) if (reason !== 'none') m.collectionFailures.add(input.failures[reason], { reason });
   m.exporterInfo.add(1, { version: input.version, nodename: input.nodename });
   if (!snapshot.ok) return;
-  if (snapshot.daemon) m.daemonState.addStateSet({}, snapshot.daemon.state);
+  if (snapshot.daemon) {
+    m.daemonState.addStateSet({}, snapshot.daemon.state);
+    m.daemonReconfigurePending.add(snapshot.daemon.reconfigurePending ? 1 : 0);
+  }
+  if (snapshot.status) {
+    const { paths, busy, monitored } = snapshot.status;
+    m.daemonBusy.add(busy ? 1 : 0);
+    // Every state libmultipath knows (0 included), then any other one `show status` counted.
+    const states = [...STATUS_CHECKER_STATES, ...Object.keys(paths).filter((s) => !(STATUS_CHECKER_STATES as readonly string[]).includes(s)).sort()];
+    for (const state of states) m.daemonPaths.add(paths[state] ?? 0, { state });
+    m.daemonPathsMonitored.add(monitored);
+  }
   for (const reason of SKIP_REASONS) m.mapsSkipped.add(snapshot.skipped[reason], { reason });
   for (const entry of DROPPED_ENTRIES) m.duplicatesDropped.add(snapshot.dropped[entry], { entry });
 }
@@ -163,25 +174,23 @@ function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: Readon
   m.mapPathsUsable.add(map.pathsUsable, mapLabels);
   if (map.sizeBytes !== undefined) m.mapSize.add(map.sizeBytes, mapLabels);
   if (map.holders !== undefined) m.mapHolders.add(map.holders, mapLabels);
-  m.mapDmState.addStateSet(mapLabels, map.dmState);
-  m.mapQueueing.add(map.queueing ? 1 : 0, mapLabels);
+  m.mapSuspended.add(map.dmState === 'suspend' ? 1 : 0, mapLabels);
   m.mapReadOnly.add(map.readOnly ? 1 : 0, mapLabels);
+  m.mapQueueing.add(1, { wwid, mode: map.queueing.mode });
+  if (map.queueing.secondsLeft !== undefined) m.mapQueueingSecondsLeft.add(map.queueing.secondsLeft, mapLabels);
   m.mapPathFaults.add(map.counters.pathFaults, mapLabels);
   m.mapGroupSwitches.add(map.counters.pathGroupSwitches, mapLabels);
-  m.mapLoads.add(map.counters.mapLoads, mapLabels);
   m.mapQueueingSeconds.add(map.counters.queueingSeconds, mapLabels);
-  m.mapRecoveries.add(map.counters.recoveryEntries, mapLabels);
 
   for (const group of map.pathGroups) {
     const groupLabels: LabelValues = { wwid, group: String(group.group) };
-    m.groupState.addStateSet(groupLabels, group.dmState);
+    m.groupState.add(1, { ...groupLabels, state: stateLabel(group.dmState, group.dmStateRaw) });
     m.groupPriority.add(group.priority, groupLabels);
     if (!config.perPathMetrics) continue;
     for (const path of group.paths) {
       const pathLabels: LabelValues = { wwid, dev: path.devLabel };
       m.pathActive.add(path.dmState === 'active' ? 1 : 0, pathLabels);
-      m.pathChecker.addStateSet(pathLabels, path.checkerState);
-      m.pathDevice.addStateSet(pathLabels, path.deviceState);
+      m.pathState.add(1, { ...pathLabels, ...pathStateLabels(path) });
       if (path.priority !== undefined) m.pathPriority.add(path.priority, pathLabels);
       m.pathMarginal.add(path.marginal ? 1 : 0, pathLabels);
       m.pathInfo.add(1, {
@@ -196,4 +205,13 @@ function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: Readon
       });
     }
   }
+}
+
+/** The states of a path as the labels of its one state series (a new string kept when safe). */
+function pathStateLabels(path: PathModel): { dm_state: string; checker_state: string; device_state: string } {
+  return {
+    dm_state: stateLabel(path.dmState, path.dmStateRaw),
+    checker_state: stateLabel(path.checkerState, path.checkerStateRaw),
+    device_state: stateLabel(path.deviceState, path.deviceStateRaw),
+  };
 }

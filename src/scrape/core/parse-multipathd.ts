@@ -16,6 +16,9 @@ import {
   PATH_DEVICE_STATES,
   PATH_DM_STATES,
   PATH_GROUP_STATES,
+  type QueueingMode,
+  statusCheckerStateOf,
+  stateLabel,
   type PathDeviceState,
   type PathDmState,
   type PathGroupState,
@@ -40,6 +43,9 @@ export interface PathModel {
   checkerState: CheckerState;
   /** multipathd's own checker string, for humans (`i/o pending`, or a string this version does not know). */
   checkerStateRaw?: string;
+  /** multipathd's own `dm_st` and `dev_st` strings (the state labels keep a new one, see stateLabel). */
+  dmStateRaw?: string;
+  deviceStateRaw?: string;
   checker?: string;
   /** Prioritizer value; -1 means undefined. */
   priority?: number;
@@ -58,6 +64,7 @@ export interface PathGroupModel {
   selector?: string;
   priority: number;
   dmState: PathGroupState;
+  dmStateRaw?: string;
   marginal: boolean;
   paths: PathModel[];
 }
@@ -70,6 +77,13 @@ export interface MapCounters {
   recoveryEntries: number;
 }
 
+/** What the map does with I/O when no usable path is left (its `queueing` field). */
+export interface Queueing {
+  mode: QueueingMode;
+  /** Seconds of queueing left, only in recovery (`<S> sec`). */
+  secondsLeft?: number;
+}
+
 export interface MapModel {
   wwid: string;
   name: string;
@@ -77,8 +91,7 @@ export interface MapModel {
   failback?: string;
   /** multipathd's descriptive queueing text (`on`, `off`, `12 chk`, `30 sec`); never a label. */
   queueingText?: string;
-  /** True when the DM table queues I/O with no usable path. */
-  queueing: boolean;
+  queueing: Queueing;
   /** multipathd's `paths`: paths whose checker says ready or ghost. Not the total. */
   pathsUsable: number;
   pathsTotal: number;
@@ -160,11 +173,63 @@ function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim() !== '' && l.trim() !== 'fail') ?? text.split('\n')[0] ?? '';
 }
 
+export interface DaemonReply {
+  pid: number;
+  state: DaemonState;
+  stateRaw: string;
+  /** 0.10+ prints ` (pending reconfigure)` after the state while a reconfigure waits its turn. */
+  reconfigurePending: boolean;
+}
+
 /** `show daemon` -> `pid 1842 idle` (0.10+: ` (pending reconfigure)` may follow). */
-export function parseDaemonReply(reply: string): ReplyResult<{ pid: number; state: DaemonState; stateRaw: string }> {
-  const m = /^pid (\d+) (\S+)/.exec(reply.trim());
+export function parseDaemonReply(reply: string): ReplyResult<DaemonReply> {
+  const m = /^pid (\d+) (\S+)( \(pending reconfigure\))?/.exec(reply.trim());
   if (!m) return { ok: false, ...classifyNonPayload(reply) };
-  return { ok: true, value: { pid: Number(m[1]), state: clampState(DAEMON_STATES, m[2], 'unknown'), stateRaw: m[2]! } };
+  return {
+    ok: true,
+    value: { pid: Number(m[1]), state: clampState(DAEMON_STATES, m[2], 'unknown'), stateRaw: m[2]!, reconfigurePending: m[3] !== undefined },
+  };
+}
+
+export interface DaemonStatus {
+  /** Paths per checker state (our names: `up` is `ready`, `down` is `faulty`), only states with paths. */
+  paths: Record<string, number>;
+  /** Paths multipathd monitors (has an open device for): `paths: N`. */
+  monitored: number;
+  /** Whether multipathd is busy processing uevents: `busy: True`. */
+  busy: boolean;
+}
+
+/**
+ * `show status`, 0.9.4 (libmultipath/print.c, snprint_status): a header, one `%-20s%u` line per
+ * checker state with paths (libmultipath's state names), a blank line, `paths: N`, `busy: True|False`.
+ */
+export function parseStatusReply(reply: string): ReplyResult<DaemonStatus> {
+  const lines = reply.split('\n');
+  if (lines[0] !== 'path checker states:') return { ok: false, ...classifyNonPayload(reply) };
+  const paths: Record<string, number> = {};
+  let i = 1;
+  for (; i < lines.length && lines[i] !== ''; i++) {
+    const m = /^(.+?) *(\d+)$/.exec(lines[i]!);
+    if (!m) return { ok: false, reason: 'bad_output', message: `show status: not a checker state count: ${JSON.stringify(lines[i]!.slice(0, 80))}` };
+    const state = stateLabel(statusCheckerStateOf(m[1]!), m[1]);
+    paths[state] = (paths[state] ?? 0) + Number(m[2]);
+  }
+  const monitored = /^paths: (\d+)$/.exec(lines[i + 1] ?? '');
+  const busy = /^busy: (True|False)$/.exec(lines[i + 2] ?? '');
+  if (!monitored || !busy) return { ok: false, reason: 'bad_output', message: `show status: no "paths:" and "busy:" lines after the checker states` };
+  return { ok: true, value: { paths, monitored: Number(monitored[1]), busy: busy[1] === 'True' } };
+}
+
+/** The map's `queueing` field (0.9.4 libmultipath/print.c, snprint_queueing). */
+export function parseQueueing(raw: string | undefined): Queueing {
+  const text = raw?.trim();
+  if (text === 'off') return { mode: 'off' };
+  if (text === 'on') return { mode: 'queue' };
+  if (text === '-') return { mode: 'unset' };
+  const m = /^(\d+) (chk|sec)$/.exec(text ?? '');
+  if (!m) return { mode: 'unknown' };
+  return m[2] === 'sec' ? { mode: 'recovery', secondsLeft: Number(m[1]) } : { mode: 'retry' };
 }
 
 function parsePath(raw: PathData, group: number): Omit<PathModel, 'devLabel'> {
@@ -178,6 +243,8 @@ function parsePath(raw: PathData, group: number): Omit<PathModel, 'devLabel'> {
     deviceState: clampState(PATH_DEVICE_STATES, present(raw.dev_st), 'unknown'),
     checkerState: checkerStateOf(raw.chk_st?.trim()),
     checkerStateRaw,
+    dmStateRaw: present(raw.dm_st),
+    deviceStateRaw: present(raw.dev_st),
     checker: present(raw.checker),
     priority: raw.pri,
     hostWwnn: present(raw.host_wwnn),
@@ -225,6 +292,7 @@ function parseGroups(rawGroups: readonly PathGroupData[], dropped: Record<Droppe
       selector: present(raw.selector),
       priority: raw.pri ?? 0,
       dmState: clampState(PATH_GROUP_STATES, present(raw.dm_st), 'unknown'),
+      dmStateRaw: present(raw.dm_st),
       marginal: raw.marginal_st?.trim() === 'marginal',
       paths,
     });
@@ -244,7 +312,7 @@ function parseMap(raw: MapData, wwid: string, dropped: Record<DroppedEntry, numb
     sysfs: present(raw.sysfs),
     failback: present(raw.failback),
     queueingText: present(raw.queueing),
-    queueing: /(^|\s)queue_if_no_path(\s|$)/.test(features ?? ''),
+    queueing: parseQueueing(raw.queueing),
     pathsUsable: raw.paths ?? 0,
     pathsTotal: paths.length,
     pathsActive,

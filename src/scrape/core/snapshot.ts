@@ -1,12 +1,8 @@
 // One collection from multipathd, as plain data. Every scrape renders exactly one snapshot.
-import type { MapModel } from './parse-multipathd.js';
-import type { CollectionFailure, DaemonState, DroppedEntry, SkipReason } from './states.js';
+import type { DaemonReply, DaemonStatus, MapModel } from './parse-multipathd.js';
+import type { CollectionFailure, DroppedEntry, SkipReason } from './states.js';
 
-export interface DaemonInfo {
-  pid: number;
-  state: DaemonState;
-  stateRaw: string;
-}
+export type DaemonInfo = DaemonReply;
 
 interface SnapshotBase {
   /** Epoch milliseconds when the collection started. */
@@ -17,6 +13,8 @@ interface SnapshotBase {
 export interface GoodSnapshot extends SnapshotBase {
   ok: true;
   daemon?: DaemonInfo;
+  /** `show status` of the same collection; absent when it failed (older daemon, error, no time left). */
+  status?: DaemonStatus;
   maps: MapModel[];
   /** Maps of the reply that are not exported, by reason. */
   skipped: Readonly<Record<SkipReason, number>>;

@@ -1,5 +1,6 @@
-// The closed state sets the exporter emits. multipathd's strings are an open set: anything new is
-// clamped to `unknown` (the raw string is kept in the model for logs and the landing page).
+// The state sets the exporter knows. multipathd's strings are an open set: the model clamps anything
+// new to `unknown` (the raw string is kept for logs, the landing page and the state labels, see
+// stateLabel below).
 
 export const MAP_HEALTH_STATES = ['optimal', 'degraded', 'failed'] as const;
 export type MapHealth = (typeof MAP_HEALTH_STATES)[number];
@@ -34,6 +35,16 @@ export type CheckerState = (typeof CHECKER_STATES)[number];
 
 export const DAEMON_STATES = ['init', 'startup', 'configure', 'idle', 'running', 'shutdown', 'unknown'] as const;
 export type DaemonState = (typeof DAEMON_STATES)[number];
+
+/**
+ * What a map does with I/O when no usable path is left, from its `queueing` field: `off` (fails it:
+ * no_path_retry fail, or the timed retries used up), `queue` (`on`: queues forever), `retry`
+ * (`<N> chk`: no_path_retry N, usable paths present), `recovery` (`<S> sec`: no usable path, S
+ * seconds of queueing left), `unset` (`-`: no_path_retry configured nowhere, so the device-mapper
+ * default, which fails it), `unknown` (absent or a spelling this version does not know).
+ */
+export const QUEUEING_MODES = ['off', 'queue', 'retry', 'recovery', 'unset', 'unknown'] as const;
+export type QueueingMode = (typeof QUEUEING_MODES)[number];
 
 export const COLLECTION_OUTCOMES = ['none', 'daemon_down', 'timeout', 'fail', 'bad_output', 'too_large', 'permission'] as const;
 export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number];
@@ -75,4 +86,33 @@ export function checkerStateOf(raw: string | undefined): CheckerState {
     default:
       return clampState(CHECKER_STATES, raw, 'unknown');
   }
+}
+
+/** The checker states `show status` counts (libmultipath's enum, in our names), all emitted. */
+export const STATUS_CHECKER_STATES = ['wild', 'unchecked', 'faulty', 'ready', 'shaky', 'ghost', 'pending', 'timeout', 'removed', 'delayed', 'disconnected'] as const;
+
+/**
+ * `show status` names the checker states after libmultipath's enum (`up`, `down`, ...), `show maps
+ * json` after what a human reads (`ready`, `faulty`, ...): both -> our checker state.
+ */
+export function statusCheckerStateOf(raw: string): CheckerState {
+  if (raw === 'up') return 'ready';
+  if (raw === 'down') return 'faulty';
+  return clampState(CHECKER_STATES, raw, 'unknown');
+}
+
+/**
+ * A state string a newer multipath-tools may print and this version does not know is still a fit
+ * label value when it looks like one of multipathd's: lower case, short, no quotes or control
+ * characters (`disconnected`, `i/o pending`). Anything else is exported as `unknown`.
+ */
+const SAFE_STATE = /^[a-z][a-z0-9 _/-]{0,31}$/;
+
+/**
+ * The label value of a state: the known state, else (when the model clamped it to `unknown`) the
+ * raw string if it is a safe one, else `unknown`. A state change replaces the series carrying it.
+ */
+export function stateLabel(known: string, raw: string | undefined): string {
+  if (known !== 'unknown' || raw === undefined) return known;
+  return SAFE_STATE.test(raw) ? raw : 'unknown';
 }

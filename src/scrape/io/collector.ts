@@ -1,8 +1,8 @@
 // Collects one snapshot from multipathd per scrape. Single-flight: concurrent scrapes share the
 // collection in flight, so 50 simultaneous scrapes cause one multipathd request.
 import { enrichMaps, sameFacts, type SysfsFacts } from '../core/enrich.js';
-import type { MapModel, ParsedMaps, ReplyResult } from '../core/parse-multipathd.js';
-import { parseDaemonReply, parseMapsReply } from '../core/parse-multipathd.js';
+import type { DaemonStatus, MapModel, ParsedMaps, ReplyResult } from '../core/parse-multipathd.js';
+import { parseDaemonReply, parseMapsReply, parseStatusReply } from '../core/parse-multipathd.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CollectionFailure } from '../core/states.js';
 import type { Logger } from '../../common/io/log.js';
@@ -33,6 +33,8 @@ export function createCollector(opts: {
   let inFlight: Promise<Snapshot> | undefined;
   /** The message of the last failure logged; undefined while collections succeed. */
   let lastFailureMessage: string | undefined;
+  /** Why the last `show status` failed; it fails alone (its series are then absent). */
+  let lastStatusFailure: CollectionFailure | undefined;
   // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
   // next. Reusing the last parse (and enrichment) then skips most of a big scrape's work; any
   // change in the reply or in sysfs recomputes. Returning the same maps array also lets the HTTP
@@ -50,6 +52,29 @@ export function createCollector(opts: {
     }
     return lastEnriched.maps;
   };
+
+  /**
+   * `show status`, after the maps (within what the deadline leaves): a daemon that cannot answer it
+   * (an error, no time left, a reply this version cannot read) loses only its series. Logged once
+   * per reason, not per scrape (a timeout's message names the milliseconds left).
+   */
+  async function statusOf(send: (command: string) => Promise<string>): Promise<DaemonStatus | undefined> {
+    let failure: { reason: CollectionFailure; message: string };
+    try {
+      const parsed = parseStatusReply(await send('show status'));
+      if (parsed.ok) {
+        if (lastStatusFailure !== undefined) opts.log.info('show status recovered');
+        lastStatusFailure = undefined;
+        return parsed.value;
+      }
+      failure = { reason: parsed.reason, message: `show status: ${parsed.message}` };
+    } catch (err) {
+      failure = { reason: err instanceof MultipathdError ? err.reason : 'bad_output', message: err instanceof Error ? err.message : String(err) };
+    }
+    if (lastStatusFailure !== failure.reason) opts.log.warn('show status failed, its series are left out', { reason: failure.reason, error: failure.message });
+    lastStatusFailure = failure.reason;
+    return undefined;
+  }
 
   async function collectOnce(): Promise<Snapshot> {
     const takenAt = now();
@@ -74,12 +99,14 @@ export function createCollector(opts: {
       // A map vanishing mid-command makes the whole `show maps json` answer `fail`: retry once.
       if (!parsed.ok && parsed.reason === 'fail') parsed = parseMapsOnce(await send('show maps json'));
       if (!parsed.ok) throw new MultipathdError(parsed.reason, `show maps json: ${parsed.message}`);
+      const status = await statusOf(send);
       const facts = await readSysfsFacts(opts.sysfsRoot(), parsed.value.maps);
       return {
         ok: true,
         takenAt,
         durationSeconds: elapsed(),
         daemon: daemonReply.value,
+        ...(status ? { status } : {}),
         maps: enrichOnce(parsed.value.maps, facts),
         skipped: parsed.value.skipped,
         dropped: parsed.value.dropped,

@@ -1,35 +1,9 @@
 // The declared families are the contract: every series the exporter writes belongs to one, with
 // exactly its label names, and every declared family shows up in some exposition.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderMetrics, type ScrapeInput } from '../../../src/scrape/core/metrics.js';
 import { METRIC_FAMILIES } from '../../../src/scrape/core/metric-families.js';
-import { FIXTURES } from '../../support/fixtures.js';
-import { GOLDEN_CLUSTER, goldenCases } from '../../support/golden.js';
-import { checkAgainstFamilies, NO_FAILURES, parseExposition, snapshotFromFixture, snapshotOfReply } from '../../support/scrape.js';
-
-const APPLIED = {
-  path: '/c',
-  valid: true,
-  errors: [],
-  digest: 'd',
-  applyEnabled: true,
-  lastApply: { finishedAt: 1.5e12, success: true, errors: [], changes: [], changed: true, reloadSuccess: true, refused: [] },
-  lastChangeAt: 1.4e12,
-};
-
-/** Expositions of every recorded reply, plus the inputs that bring out the remaining families. */
-function expositions(): [string, string][] {
-  const base = { failures: NO_FAILURES, config: GOLDEN_CLUSTER, nodename: 'pve1', version: '1' };
-  const render = (input: Partial<ScrapeInput> & Pick<ScrapeInput, 'snapshot'>) => renderMetrics({ ...base, ...input });
-  const enriched = snapshotFromFixture('iscsi-2paths-one-faulty.json');
-  enriched.maps = enriched.maps.map((m) => ({ ...m, sizeBytes: 1 << 30, holders: 1 }));
-  return [
-    ...goldenCases().map((c): [string, string] => [c.reply, render({ snapshot: snapshotOfReply(readFileSync(`${FIXTURES}${c.reply}`, 'utf8')) })]),
-    ['apply enabled, sysfs facts', render({ snapshot: enriched, configStatus: APPLIED })],
-    ['per-path series off', render({ snapshot: snapshotFromFixture('all-six-maps.json'), config: { ...GOLDEN_CLUSTER, perPathMetrics: false } })],
-  ];
-}
+import { contractExpositions } from '../../support/golden.js';
+import { checkAgainstFamilies, parseExposition } from '../../support/scrape.js';
 
 describe('metric families', () => {
   it('are declared once each, with valid names; counters end in _total, state sets carry their label', () => {
@@ -45,7 +19,7 @@ describe('metric families', () => {
 
   it('hold every exposition: no undeclared family, exactly the declared labels, no duplicate series', () => {
     const seen = new Set<string>();
-    for (const [name, text] of expositions()) {
+    for (const [name, text] of contractExpositions()) {
       const result = checkAgainstFamilies(text); // the strict parse throws on a duplicate series
       expect(result.violations, name).toEqual([]);
       for (const family of result.seen) seen.add(family);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
-import { CHECKER_STATES } from '../../../src/scrape/core/states.js';
+import { STATUS_CHECKER_STATES } from '../../../src/scrape/core/states.js';
 import { FIXTURES } from '../../support/fixtures.js';
 import { GOLDEN_CLUSTER, GOLDEN_STATUS, goldenCases, renderGolden } from '../../support/golden.js';
 import { exposition, parseExposition, samples, series, snapshotFromFixture } from '../../support/scrape.js';
@@ -73,10 +73,68 @@ describe('metric contract', () => {
       }
     };
     check('multipath_map_state', (l) => l.wwid!, 3);
-    check('multipath_path_checker_state', (l) => `${l.wwid}/${l.dev}`, CHECKER_STATES.length);
-    check('multipath_path_device_state', (l) => `${l.wwid}/${l.dev}`, 3);
-    check('multipath_path_group_state', (l) => `${l.wwid}/${l.group}`, 4);
     check('multipath_collection_error', () => 'x', 7);
+    check('multipath_daemon_state', () => 'x', 7);
+    // one series per object carrying its current state: exactly one, at 1
+    check('multipath_path_state', (l) => `${l.wwid}/${l.dev}`, 1);
+    check('multipath_path_group_state', (l) => `${l.wwid}/${l.group}`, 1);
+    check('multipath_map_queueing', (l) => l.wwid!, 1);
+  });
+
+  it('carries the path states as labels: clamped names, a new safe string as itself, else unknown', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('all-six-maps.json') });
+    const states = series(text, 'multipath_path_state').filter((s) => s.labels.wwid === '3600a098038314c6f6b5d4f2d41434b32');
+    expect(states.map((s) => s.labels.checker_state).sort()).toEqual(['faulty', 'faulty', 'pending', 'timeout']);
+    const future = await exposition({ snapshot: snapshotFromFixture('future-fields-and-states.json') });
+    expect(series(future, 'multipath_path_state').map((s) => s.labels)).toEqual([
+      { wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', dev: 'sdj', dm_state: 'active', checker_state: 'brand-new-state', device_state: 'running' },
+      { wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', dev: 'sdk', dm_state: 'failed', checker_state: 'disconnected', device_state: 'running' },
+    ]);
+    const ghost = await exposition({ snapshot: snapshotFromFixture('path-dm-state-ghost.json') });
+    expect(series(ghost, 'multipath_path_state').map((s) => s.labels.dm_state)).toEqual(['active', 'ghost']);
+    // undef is a placeholder, not a state: unknown (dm) and unchecked (checker)
+    const edge = await exposition({ snapshot: snapshotFromFixture('edge-undef-unknown-marginal.json') });
+    expect(series(edge, 'multipath_path_state')[0]!.labels).toMatchObject({ dm_state: 'unknown', checker_state: 'unchecked' });
+    // a string that is no fit label value (upper case, quotes, too long) is exported as unknown
+    const odd = snapshotFromFixture('future-fields-and-states.json');
+    const path = odd.maps[0]!.pathGroups[0]!.paths[0]!;
+    odd.maps[0]!.pathGroups[0]!.paths[0] = { ...path, checkerStateRaw: 'Brand "New"', deviceStateRaw: 'x'.repeat(40), deviceState: 'unknown' };
+    expect(series(await exposition({ snapshot: odd }), 'multipath_path_state')[0]!.labels).toMatchObject({ checker_state: 'unknown', device_state: 'unknown' });
+  });
+
+  it('exports the queueing mode of every map and the seconds left only in recovery', async () => {
+    const text = await exposition({ snapshot: snapshotFromFixture('all-six-maps.json') });
+    expect(Object.fromEntries(series(text, 'multipath_map_queueing').map((s) => [s.labels.wwid, s.labels.mode]))).toEqual({
+      '3600a098038314c6f6b5d4f2d41434b31': 'retry',
+      '36001405a3f9c2e7d1b84c0e9d2f6a7b1': 'off',
+      '3600a098038314c6f6b5d4f2d41434b32': 'queue',
+      '36001405c0ffee00000000000000000a4': 'recovery',
+      '36001405c0ffee00000000000000000a5': 'off',
+      '3600a0b80005a1b2c0000d8e75f3a1c2d': 'retry',
+    });
+    expect(series(text, 'multipath_map_queueing_seconds_left')).toEqual([{ labels: { wwid: '36001405c0ffee00000000000000000a4' }, value: 45 }]);
+  });
+
+  it('exports the daemon: pending reconfigure from show daemon; busy, paths per checker state and monitored from show status', async () => {
+    const base = snapshotFromFixture('fc-alua-4paths-2groups.json');
+    const text = await exposition({
+      snapshot: { ...base, daemon: { ...base.daemon!, reconfigurePending: true }, status: { paths: { ready: 3, faulty: 1, 'brand-new': 2 }, monitored: 5, busy: true } },
+    });
+    const s = samples(text);
+    expect(s.get('multipath_daemon_reconfigure_pending')).toBe(1);
+    expect(s.get('multipath_daemon_busy')).toBe(1);
+    expect(s.get('multipath_daemon_paths_monitored')).toBe(5);
+    expect(Object.fromEntries(series(text, 'multipath_daemon_paths').map((x) => [x.labels.state, x.value]))).toEqual({
+      ...Object.fromEntries(STATUS_CHECKER_STATES.map((state) => [state, 0])),
+      ready: 3,
+      faulty: 1,
+      'brand-new': 2,
+    });
+    // without a status (the command failed): no status series, the rest of the scrape stands
+    const without = samples(await exposition({ snapshot: base }));
+    expect([...without.keys()].filter((k) => /^multipath_daemon_(busy|paths)/.test(k))).toEqual([]);
+    expect(without.get('multipath_daemon_reconfigure_pending')).toBe(0);
+    expect(without.get('multipath_up')).toBe(1);
   });
 
   it('marks expected LUNs per node, with or without a map, and the configured path count', async () => {
@@ -105,7 +163,7 @@ describe('metric contract', () => {
 
   it('drops per-path series when perPathMetrics is false', async () => {
     const text = await exposition({ snapshot: snapshotFromFixture('all-six-maps.json'), config: Config.parse({ perPathMetrics: false }) });
-    expect(text).not.toMatch(/^multipath_path_(active|checker_state|device_state|priority|marginal|info)\{/m);
+    expect(text).not.toMatch(/^multipath_path_(active|state|priority|marginal|info)\{/m);
     expect(text).toMatch(/^multipath_path_group_state\{/m);
     expect(text).toMatch(/^multipath_map_paths_active\{/m);
   });

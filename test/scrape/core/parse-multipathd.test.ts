@@ -5,6 +5,8 @@ import {
   type MapModel,
   parseDaemonReply,
   parseMapsReply,
+  parseQueueing,
+  parseStatusReply,
   present,
   transportFromSysfsLink,
 } from '../../../src/scrape/core/parse-multipathd.js';
@@ -65,7 +67,7 @@ describe('parseMapsReply on 0.9.4 replies', () => {
       sysfs: 'dm-4',
       failback: 'immediate',
       queueingText: 'off',
-      queueing: false,
+      queueing: { mode: 'off' },
       features: '0',
       hwhandler: '1 alua',
       action: 'create',
@@ -81,10 +83,29 @@ describe('parseMapsReply on 0.9.4 replies', () => {
     expect(faulty.targetWwpn).toBeUndefined();
   });
 
-  it('reads queue_if_no_path from features as queueing', () => {
-    const queued = maps('no-active-paths-queueing.json').filter((m) => m.queueing);
-    expect(queued.length).toBeGreaterThan(0);
-    for (const m of queued) expect(m.features).toMatch(/queue_if_no_path/);
+  it('reads what a map does with I/O without a usable path from its queueing field', () => {
+    expect(maps('no-active-paths-queueing.json').map((m) => [m.name, m.queueing])).toEqual([
+      ['mpathb', { mode: 'queue' }],
+      ['mpathc', { mode: 'recovery', secondsLeft: 45 }],
+      ['mpathd', { mode: 'off' }],
+    ]);
+    expect(maps('fc-alua-4paths-2groups.json')[0]!.queueing).toEqual({ mode: 'retry' });
+    expect(maps('edge-undef-unknown-marginal.json')[0]!.queueing).toEqual({ mode: 'unset' });
+  });
+
+  it.each([
+    ['on', { mode: 'queue' }],
+    ['off', { mode: 'off' }],
+    ['-', { mode: 'unset' }],
+    ['12 chk', { mode: 'retry' }],
+    ['0 sec', { mode: 'recovery', secondsLeft: 0 }],
+    [' 30 sec ', { mode: 'recovery', secondsLeft: 30 }],
+    ['30sec', { mode: 'unknown' }],
+    ['-5 sec', { mode: 'unknown' }],
+    ['', { mode: 'unknown' }],
+    [undefined, { mode: 'unknown' }],
+  ] as const)('queueing %j is %j', (text, want) => {
+    expect(parseQueueing(text)).toEqual(want);
   });
 
   it('turns placeholders into absent values and keeps priority -1', () => {
@@ -225,11 +246,40 @@ describe('small pure helpers', () => {
     expect(transportFromSysfsLink(link)).toBe(transport);
   });
 
-  it('parses show daemon and clamps an unknown state', () => {
-    expect(parseDaemonReply(multipathdFixture('show-daemon-idle.txt'))).toEqual({ ok: true, value: { pid: 1842, state: 'idle', stateRaw: 'idle' } });
-    expect(parseDaemonReply('pid 7 configure (pending reconfigure)\n')).toMatchObject({ ok: true, value: { state: 'configure' } });
+  it('parses show daemon, its 0.10+ pending reconfigure, and clamps an unknown state', () => {
+    expect(parseDaemonReply(multipathdFixture('show-daemon-idle.txt'))).toEqual({ ok: true, value: { pid: 1842, state: 'idle', stateRaw: 'idle', reconfigurePending: false } });
+    expect(parseDaemonReply(multipathdFixture('show-daemon-pending-reconfigure.txt'))).toEqual({ ok: true, value: { pid: 1842, state: 'idle', stateRaw: 'idle', reconfigurePending: true } });
+    expect(parseDaemonReply('pid 7 configure (pending reconfigure)\n')).toMatchObject({ ok: true, value: { state: 'configure', reconfigurePending: true } });
     expect(parseDaemonReply('pid 7 sleeping\n')).toMatchObject({ ok: true, value: { state: 'unknown', stateRaw: 'sleeping' } });
     expect(parseDaemonReply('')).toMatchObject({ ok: false, reason: 'bad_output' });
+  });
+
+  it('parses show status in 0.9.4 format: counts in our checker state names, monitored paths, busy', () => {
+    expect(parseStatusReply(multipathdFixture('show-status-busy.txt'))).toEqual({ ok: true, value: { paths: { ready: 4 }, monitored: 4, busy: true } });
+    expect(parseStatusReply(multipathdFixture('show-status-disconnected.txt'))).toEqual({ ok: true, value: { paths: { ready: 1, disconnected: 1 }, monitored: 2, busy: false } });
+    const all = 'path checker states:\nwild                1\nunchecked           2\ndown                3\nup                  4\nshaky               5\nghost               6\npending             7\ntimeout             8\nremoved             9\ndelayed             10\n\npaths: 55\nbusy: False\n';
+    expect(parseStatusReply(all)).toEqual({
+      ok: true,
+      value: { paths: { wild: 1, unchecked: 2, faulty: 3, ready: 4, shaky: 5, ghost: 6, pending: 7, timeout: 8, removed: 9, delayed: 10 }, monitored: 55, busy: false },
+    });
+    // no paths at all: only the header
+    expect(parseStatusReply('path checker states:\n\npaths: 0\nbusy: False\n')).toEqual({ ok: true, value: { paths: {}, monitored: 0, busy: false } });
+    // a state name of 20 characters or more leaves no blank before the count (%-20s%u)
+    expect(parseStatusReply('path checker states:\nsome-future-state-name7\n\npaths: 7\nbusy: True\n')).toMatchObject({ ok: true, value: { paths: { 'some-future-state-name': 7 } } });
+    // a state name that is no fit label value
+    expect(parseStatusReply('path checker states:\nWeird"State         2\n\npaths: 2\nbusy: False\n')).toMatchObject({ ok: true, value: { paths: { unknown: 2 } } });
+  });
+
+  it.each([
+    ['fail\n', 'fail'],
+    ['timeout\n', 'timeout'],
+    ['', 'bad_output'],
+    ['show status: not found\n', 'bad_output'],
+    ['path checker states:\nup                  x\n\npaths: 1\nbusy: False\n', 'bad_output'],
+    ['path checker states:\nup                  1\n\npaths: 1\n', 'bad_output'],
+    ['path checker states:\nup                  1\n\npaths: 1\nbusy: maybe\n', 'bad_output'],
+  ])('a show status reply %j is no status (%s)', (reply, reason) => {
+    expect(parseStatusReply(reply)).toMatchObject({ ok: false, reason });
   });
 
   it('classifies non-payload replies', () => {
@@ -268,5 +318,11 @@ describe('real multipathd 0.9.4 replies captured in the qemu lab (scsi_debug, tw
 
   it('show daemon', () => {
     expect(parseDaemonReply(readFileSync(`${FIXTURES}real/show-daemon.idle.txt`, 'utf8'))).toMatchObject({ ok: true, value: { pid: 188, state: 'idle' } });
+  });
+
+  it('show status: the LUN\'s paths, plus the other LUN\'s two paths multipathd watches but never assembles (pending, not monitored)', () => {
+    const status = (name: string) => parseStatusReply(readFileSync(`${FIXTURES}real/show-status.${name}.txt`, 'utf8'));
+    expect(status('healthy')).toEqual({ ok: true, value: { paths: { ready: 2, pending: 2 }, monitored: 2, busy: false } });
+    expect(status('path-offline')).toEqual({ ok: true, value: { paths: { faulty: 1, ready: 1, pending: 2 }, monitored: 2, busy: false } });
   });
 });

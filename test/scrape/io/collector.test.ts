@@ -56,7 +56,7 @@ describe('collector', () => {
 
   it('retries once when show maps json answers fail (a map vanished mid-command)', async () => {
     let calls = 0;
-    const { collector } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : ++calls === 1 ? 'fail\n' : multipathdFixture('no-maps.json')));
+    const { collector } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : c === 'show status' ? 'fail\n' : ++calls === 1 ? 'fail\n' : multipathdFixture('no-maps.json')));
     await expect(collector.collect()).resolves.toMatchObject({ ok: true, maps: [] });
     expect(calls).toBe(2);
   });
@@ -113,6 +113,38 @@ describe('collector', () => {
     expect(sent.at(-1)!.leftMs).toBeLessThanOrEqual(1000 - before + 5);
     expect(sent.at(-1)!.leftMs).toBeGreaterThan(0);
     expect(snapshot.durationSeconds).toBeLessThan(1.9); // generous: the budget plus scheduling
+  });
+
+  it('runs show status after the maps within the same budget, into the same snapshot', async () => {
+    const { collector, sent } = await collectorFor((c) =>
+      c === 'show daemon' ? 'pid 1 idle (pending reconfigure)\n' : c === 'show status' ? multipathdFixture('show-status-busy.txt') : { reply: multipathdFixture('fc-alua-4paths-2groups.json'), delayMs: 100 },
+    );
+    const snapshot = await collector.collect();
+    expect(snapshot).toMatchObject({ ok: true, daemon: { reconfigurePending: true }, status: { paths: { ready: 4 }, monitored: 4, busy: true } });
+    expect(sent.map((x) => x.command)).toEqual(['show daemon', 'show maps json', 'show status']);
+    expect(sent[2]!.leftMs).toBeLessThanOrEqual(400 - 100 + 5); // what the maps left, not a timeout of its own
+  });
+
+  it.each([
+    ['fail (an error in the daemon)', (): FakeReply => 'fail\n', 'fail'],
+    ['a help text (a daemon without the command)', (): FakeReply => 'show status: not found\nmultipathd ...\n', 'bad_output'],
+    ['a hang (no time left)', (): FakeReply => ({ hang: true }), 'timeout'],
+  ] as const)('keeps the scrape when show status answers %s: no status, logged once, recovery logged', async (_name, statusReply, reason) => {
+    let status: () => FakeReply = statusReply;
+    const { collector, log } = await collectorFor((c) => (c === 'show daemon' ? 'pid 1 idle\n' : c === 'show status' ? status() : multipathdFixture('no-maps.json')));
+    const first = await collector.collect();
+    const second = await collector.collect();
+    for (const snapshot of [first, second]) {
+      expect(snapshot).toMatchObject({ ok: true, maps: [] });
+      expect(snapshot.ok && snapshot.status).toBe(undefined);
+    }
+    expect(collector.failures()).toMatchObject({ fail: 0, timeout: 0, bad_output: 0 });
+    const failed = log.lines.filter((l) => l.includes('show status failed'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toContain(`reason=${reason}`);
+    status = () => multipathdFixture('show-status-idle.txt');
+    await expect(collector.collect()).resolves.toMatchObject({ ok: true, status: { busy: false } });
+    expect(log.lines.filter((l) => l.includes('show status recovered'))).toHaveLength(1);
   });
 
   it('reuses the parsed maps while the reply is byte-identical, and re-parses on any change', async () => {
