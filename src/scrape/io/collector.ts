@@ -32,7 +32,8 @@ export function createCollector(opts: {
   };
   let inFlight: Promise<Snapshot> | undefined;
   /** The message of the last failure logged; undefined while collections succeed. */
-  let lastFailureMessage: string | undefined;
+  /** The last failure as logged, its numbers masked: a budget's remaining milliseconds vary from scrape to scrape. */
+  let lastFailureKey: string | undefined;
   /** Why the last `show status` failed; it fails alone (its series are then absent). */
   let lastStatusFailure: CollectionFailure | undefined;
   // Steady state is the common case: multipathd's reply is byte-identical from one scrape to the
@@ -126,11 +127,12 @@ export function createCollector(opts: {
           if (!snapshot.ok) {
             failures[snapshot.reason]++;
             // One line per change of outcome, not one per scrape.
-            if (lastFailureMessage !== snapshot.message) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
-            lastFailureMessage = snapshot.message;
-          } else if (lastFailureMessage !== undefined) {
+            const key = `${snapshot.reason}: ${snapshot.message.replace(/\d+/g, 'N')}`;
+            if (lastFailureKey !== key) opts.log.warn('collection failed', { reason: snapshot.reason, error: snapshot.message });
+            lastFailureKey = key;
+          } else if (lastFailureKey !== undefined) {
             opts.log.info('collection recovered', { maps: snapshot.maps.length });
-            lastFailureMessage = undefined;
+            lastFailureKey = undefined;
           }
           return snapshot;
         });
