@@ -153,9 +153,10 @@ describe('the .deb', () => {
     // runs it with execa, no shell, exactly as it runs /sbin/multipathd.
     await writeFile(join(root!, 'tmp/daemon.txt'), await readFile(join(REPO, 'fixtures/multipathd/show-daemon-idle.txt'), 'utf8'));
     await writeFile(join(root!, 'tmp/maps.json'), await readFile(join(REPO, 'fixtures/multipathd/fc-alua-4paths-2groups.json'), 'utf8'));
+    await writeFile(join(root!, 'tmp/status.txt'), await readFile(join(REPO, 'fixtures/multipathd/show-status-idle.txt'), 'utf8'));
     await writeFile(
       join(root!, 'tmp/fake-multipathd'),
-      '#!/bin/sh\ncase "$*" in\n  "show daemon") cat /tmp/daemon.txt ;;\n  "show maps json") cat /tmp/maps.json ;;\n  *) exit 1 ;;\nesac\n',
+      '#!/bin/sh\ncase "$*" in\n  "show daemon") cat /tmp/daemon.txt ;;\n  "show maps json") cat /tmp/maps.json ;;\n  "show status") cat /tmp/status.txt ;;\n  *) exit 1 ;;\nesac\n',
     );
     await chmod(join(root!, 'tmp/fake-multipathd'), 0o755);
     await writeFile(join(root!, 'tmp/test-config.yml'), `node: debtest\nmultipathd: { transport: exec, command: [/tmp/fake-multipathd] }\nsysfsRoot: /nonexistent\n`);
@@ -164,6 +165,7 @@ describe('the .deb', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^multipath_up 1$/m);
+    expect(r.stdout).toMatch(/^multipath_daemon_busy 0$/m);
     expect(r.stdout).toMatch(/^multipath_exporter_info\{version="0\.1\.0",nodename="debtest"\} 1$/m);
     expect(r.stdout).toMatch(/^multipath_map_state\{state="optimal",wwid="3600a098038314c6f6b5d4f2d41434b31"\} 1$/m);
   });
@@ -315,7 +317,7 @@ n = struct.unpack('<Q', c.recv(8, socket.MSG_WAITALL))[0]; sys.stdout.write(c.re
     // Purge: nothing left.
     const purge = await inChroot(['dpkg', '-P', 'multipath-exporter']);
     expect(purge.exitCode, `${purge.stdout}${purge.stderr}`).toBe(0);
-    for (const f of ['v1.deb', 'v2.deb', 'test-config.yml', 'daemon.txt', 'maps.json', 'fake-multipathd']) await rm(join(root!, 'tmp', f), { force: true });
+    for (const f of ['v1.deb', 'v2.deb', 'test-config.yml', 'daemon.txt', 'maps.json', 'status.txt', 'fake-multipathd']) await rm(join(root!, 'tmp', f), { force: true });
     // /run is a tmpfs on a real system (systemd-analyze verify leaves a marker there).
     const ignore = (p: string) =>
       p.startsWith('./run/') ||
