@@ -24,7 +24,9 @@ export function labConfig(opts: { alias?: string } = {}): Record<string, unknown
   return {
     listen: '0.0.0.0:10036',
     // The default transport (auto) unless LAB_TRANSPORT=socket|exec asks for one (docs/lab.md).
-    ...(process.env.LAB_TRANSPORT ? { multipathd: { transport: process.env.LAB_TRANSPORT } } : {}),
+    // Under software emulation on a loaded 2-core host one `multipathd show` exec takes 1-3 s, so
+    // the three commands of a collection get a budget a real node never needs.
+    multipathd: { timeout: '20s', ...(process.env.LAB_TRANSPORT ? { transport: process.env.LAB_TRANSPORT } : {}) },
     apply: { enabled: true, recheckInterval: '3s' },
     cluster: {
       nodes: [...NODES],
@@ -230,7 +232,8 @@ async function configReachesEveryNode(lab: LabRun): Promise<void> {
     const metrics = await lab.expectMetrics(
       n,
       `exporter reports ${LUN_WWID} optimal`,
-      (t) => metricValue(t, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }) === 1,
+      // ...in a scrape that holds all three replies (show status is the last of them).
+      (t) => metricValue(t, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }) === 1 && metricValue(t, 'multipath_daemon_busy', {}) !== undefined,
       90_000,
     );
     assert.equal(metricValue(metrics, 'multipath_up', {}), 1, `${n.name} multipath_up`);

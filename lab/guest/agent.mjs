@@ -182,10 +182,11 @@ const actions = {
   },
   // The monitor-only read path as the packaged unprivileged service runs it: `metrics` as
   // nobody (uid/gid 65534), default transport (the multipathd client; `show` is allowed for
-  // non-root peers), apply disabled. Returns the exposition.
+  // non-root peers), apply disabled. Returns the exposition. The collection budget is the lab's
+  // (software emulation makes one `multipathd show` exec take seconds; see lab/scenario.ts).
   'metrics-unprivileged': async () => {
     const config = '/tmp/monitor-only.yml';
-    writeFileSync(config, `node: ${hostname()}\napply: { enabled: false }\n`, { mode: 0o644 });
+    writeFileSync(config, `node: ${hostname()}\napply: { enabled: false }\nmultipathd: { timeout: 20s }\n`, { mode: 0o644 });
     return new Promise((resolve, reject) => {
       execFile(NODE_BIN, [`${SHARE}/multipath-exporter.mjs`, 'metrics', '--config', config], { uid: 65534, gid: 65534, timeout: 30_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin' } }, (err, stdout, stderr) => {
         if (err && !stdout) reject(new Error(`metrics as nobody failed (exit ${err.code}, signal ${err.signal}${err.killed ? ', killed at the 30 s timeout' : ''}): ${err.message} ${stderr}`));
