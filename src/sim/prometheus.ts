@@ -124,7 +124,7 @@ export const DEFAULT_SHORTEN: ShortenOptions = { factor: 30, minMs: 1000 };
  * the survivor only waits its peer-timeout); settle-timeout bounds the start-up wait for the peers.
  */
 export const ALERTMANAGER_GOSSIP_FLAGS = [
-  '--cluster.peer-timeout=3s',
+  '--cluster.peer-timeout=1s',
   '--cluster.gossip-interval=100ms',
   '--cluster.pushpull-interval=5s',
   '--cluster.probe-interval=500ms',

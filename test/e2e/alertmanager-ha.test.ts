@@ -1,10 +1,10 @@
 // Alertmanager in HA: the simulated cluster scraped by a real Prometheus that sends every alert to
 // two real Alertmanager replicas peered by gossip on loopback (src/sim/prometheus.ts,
 // ALERTMANAGER_GOSSIP_FLAGS), both loaded with the shipped example, both notifying the webhook
-// that is this test. A short scenario: a LUN lost (notified once while both replicas hold it), the
-// replica that notifies first SIGKILLed, the LUN back (its resolution notified once by the
-// survivor), multipathd down on a node (its alert notified once; the LUN alerts it inhibits never
-// notified). Every (alert, status) pair reaches the webhook exactly once. Requires
+// that is this test. A short scenario: a LUN lost and back with both replicas up; another LUN lost,
+// the replica that notifies first SIGKILLed before its alert fires, the LUN back (notified by the
+// survivor); multipathd down on a node (its alert notified once, the LUN alerts it inhibits
+// never). Every (alert, status) pair reaches the webhook exactly once. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh).
 import { REPO } from '../support/repo.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { alertKey, type ExpectedAlert, expectedAlerts, parseScenario } from '../
 const scenario = parseScenario(
   `
 name: alertmanager-ha
-description: Three nodes, two LUNs; one LUN lost and back, then multipathd down on a node.
+description: Three nodes, two LUNs; a LUN lost and back twice (one replica killed in between), then multipathd down on a node.
 nodes: [node1, node2, node3]
 luns:
   - { wwid: 3600a098038314c6f6b5d4f2d41434b31, alias: vmstore, paths: 2 }
@@ -28,13 +28,16 @@ phases:
   - { name: optimal, duration: 5s }
   - { name: lun-lost, duration: 15s, events: [{ do: lunLost, node: node3, lun: backup }] }
   - { name: lun-back, duration: 10s, events: [{ do: lunRestore, node: node3, lun: backup }] }
+  - { name: other-lun-lost, duration: 15s, events: [{ do: lunLost, node: node2, lun: vmstore }] }
+  - { name: other-lun-back, duration: 10s, events: [{ do: lunRestore, node: node2, lun: vmstore }] }
   - { name: daemon-down, duration: 15s, events: [{ do: daemonStop, node: node1 }] }
 `,
   'alertmanager-ha',
 );
 const CLUSTER = 'ha';
-/** Long enough for the second replica's peer-timeout wait (3s) and a few group intervals (2s). */
-const SETTLE_MS = 8000;
+/** After the first notification, long enough for a late duplicate: the second replica's
+ * peer-timeout wait (1s) and two group intervals (2s each). */
+const SETTLE_MS = 5000;
 
 let dir: string;
 let cluster: SimCluster | undefined;
@@ -76,8 +79,19 @@ afterAll(async () => {
   expect(liveProcesses().map((p) => p.name)).toEqual([]);
 }, 60_000);
 
+/** Applies phase `index`, whose one expected firing alert (or, with `resolves`, that alert's
+ * resolution) reaches the webhook; waits SETTLE_MS for a duplicate; returns the alert. */
+async function phaseNotifiedOnce(index: number, resolves?: ExpectedAlert): Promise<ExpectedAlert> {
+  await cluster!.setPhase(index);
+  const [alert, state] = resolves ? [resolves, 'resolved' as const] : [only(expectedAlerts(scenario, index).firing), 'firing' as const];
+  await waitFor(`${alertKey(alert)} ${state} at the webhook`, { timeoutMs: 40_000 }, async () => notified(alert, state), (n) => n > 0);
+  await sleep(SETTLE_MS);
+  expect(notified(alert, state), `${alertKey(alert)} ${state}`).toBe(1);
+  return alert;
+}
+
 describe('two Alertmanager replicas behind one Prometheus', () => {
-  let lunLost: ExpectedAlert;
+  const seen: ExpectedAlert[] = [];
 
   it('the replicas form one ready gossip cluster', async () => {
     for (const am of mon!.alertmanagers) {
@@ -90,42 +104,35 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
     }
   }, 30_000);
 
-  it('a lost LUN is notified once while both replicas hold it', async () => {
-    await cluster!.setPhase(1);
-    lunLost = only(expectedAlerts(scenario, 1).firing);
-    await waitFor(`${alertKey(lunLost)} firing at the webhook`, { timeoutMs: 30_000 }, async () => notified(lunLost, 'firing'), (n) => n > 0);
-    // both replicas got it from Prometheus and are active for it: without the gossiped
-    // notification log each would notify
+  it('both replicas up: a lost LUN is notified once, and its return once', async () => {
+    const lost = await phaseNotifiedOnce(1);
+    seen.push(lost);
+    // both replicas got it from Prometheus: without the gossiped notification log each notifies
     for (const am of mon!.alertmanagers) {
-      const held = (await alertmanagerAlerts(am.url)).find((x) => alertKey(x.labels) === alertKey(lunLost));
+      const held = (await alertmanagerAlerts(am.url)).find((x) => alertKey(x.labels) === alertKey(lost));
       expect(held?.status.state, am.url).toBe('active');
     }
-    await sleep(SETTLE_MS);
-    expect(notified(lunLost, 'firing')).toBe(1);
+    await phaseNotifiedOnce(2, lost);
   }, 60_000);
 
-  it('with the replica that notifies first killed, the resolution still arrives, once', async () => {
-    // Replica position = rank of its peer name; position 0 notifies without waiting.
+  it('the replica that notifies first killed mid-phase: the alert and its return still arrive, once each', async () => {
+    await cluster!.setPhase(3);
+    // A replica's position is the rank of its peer name; position 0 notifies without waiting.
     const firstName = (await status(mon!.alertmanagers[0]!.url)).cluster.peers.map((p) => p.name).sort()[0];
     let victim: Monitoring['alertmanagers'][number] | undefined;
     for (const am of mon!.alertmanagers) if ((await status(am.url)).cluster.name === firstName) victim = am;
     expect(victim).toBeDefined();
     process.kill(-victim!.proc.pid, 'SIGKILL');
     await victim!.proc.exited;
-
-    await cluster!.setPhase(2);
-    await waitFor(`${alertKey(lunLost)} resolved at the webhook`, { timeoutMs: 40_000 }, async () => notified(lunLost, 'resolved'), (n) => n > 0);
-    await sleep(SETTLE_MS);
-    expect(notified(lunLost, 'resolved')).toBe(1);
-    expect(notified(lunLost, 'firing')).toBe(1);
+    const lost = await phaseNotifiedOnce(3);
+    seen.push(lost);
+    await phaseNotifiedOnce(4, lost);
   }, 60_000);
 
   it('multipathd down: its alert is notified once, the LUN alerts it inhibits never', async () => {
-    await cluster!.setPhase(3);
-    const { firing, inhibited } = expectedAlerts(scenario, 3);
-    const daemonDown = only(firing);
+    const daemonDown = await phaseNotifiedOnce(5);
+    const { inhibited } = expectedAlerts(scenario, 5);
     expect(inhibited.length).toBeGreaterThan(0);
-    await waitFor(`${alertKey(daemonDown)} firing at the webhook`, { timeoutMs: 40_000 }, async () => notified(daemonDown, 'firing'), (n) => n > 0);
     const survivor = mon!.alertmanagers.find((am) => am.proc.running())!;
     for (const a of inhibited) {
       await waitFor(
@@ -143,12 +150,9 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
     );
     for (const a of inhibited) expect(held.find((x) => alertKey(x.labels) === alertKey(a))?.status.state, alertKey(a)).toBe('suppressed');
     await sleep(SETTLE_MS);
-    expect(notified(daemonDown, 'firing')).toBe(1);
     // every pair exactly once, and nothing else (the inhibited alerts above all)
-    expect(counts()).toEqual({
-      [`${alertKey(lunLost)} firing`]: 1,
-      [`${alertKey(lunLost)} resolved`]: 1,
-      [`${alertKey(daemonDown)} firing`]: 1,
-    });
+    const want: Record<string, number> = { [`${alertKey(daemonDown)} firing`]: 1 };
+    for (const a of seen) Object.assign(want, { [`${alertKey(a)} firing`]: 1, [`${alertKey(a)} resolved`]: 1 });
+    expect(counts()).toEqual(want);
   }, 90_000);
 });
