@@ -115,13 +115,15 @@ export const DEFAULT_SHORTEN: ShortenOptions = { factor: 30, minMs: 1000 };
 
 /**
  * Gossip timings of an Alertmanager cluster under the simulation's short route timers. Replica N
- * waits N x peer-timeout before notifying, then sends only what the notification log gossiped by
- * the replicas before it does not already record. The replicas' group timers run out of phase by
- * up to one group_interval (2s), so the wait must exceed that plus a gossip round trip, or the
- * second replica flushes before the first one's log entry arrives and notifies again: 3s. Gossip
- * every 100ms spreads an entry in a few rounds on loopback; push-pull every 5s repairs a missed
- * broadcast within a phase; probes every 500ms find a killed replica within seconds (until then
- * the survivor only waits its peer-timeout); settle-timeout bounds the start-up wait for the peers.
+ * takes its snapshot of a group at its flush, waits N x peer-timeout, then notifies only what the
+ * notification log (gossiped from the replicas before it) does not already record. The wait must
+ * outlast one gossip round trip (100ms rounds on loopback: a few hundred ms), and stay below the
+ * group_interval (2s): a longer wait (the default 15s) delays the replica's next flush, so its
+ * snapshot goes stale, and after an alert fires and resolves within the wait it notifies both
+ * again (measured: the default notifies firing and resolved twice each). Hence 1s. Push-pull every
+ * 5s repairs a missed broadcast within a phase; probes every 500ms find a killed replica within
+ * seconds (until then the survivor only waits its peer-timeout); settle-timeout bounds the
+ * start-up wait for the peers.
  */
 export const ALERTMANAGER_GOSSIP_FLAGS = [
   '--cluster.peer-timeout=1s',
