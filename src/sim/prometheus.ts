@@ -96,6 +96,8 @@ export interface MonitoringOptions {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** Alertmanager replicas, peered on loopback (default 1: no cluster). */
+  alertmanagerReplicas?: number;
 }
 
 export interface Monitoring {
@@ -104,10 +106,32 @@ export interface Monitoring {
   webhook: Webhook;
   prometheus: Managed;
   alertmanager: Managed;
+  /** Every replica (the first is `alertmanager`), each with its URL. */
+  alertmanagers: { proc: Managed; url: string }[];
   stop(): Promise<void>;
 }
 
 export const DEFAULT_SHORTEN: ShortenOptions = { factor: 30, minMs: 1000 };
+
+/**
+ * Gossip timings of an Alertmanager cluster under the simulation's short route timers. Replica N
+ * takes its snapshot of a group at its flush, waits N x peer-timeout, then notifies only what the
+ * notification log (gossiped from the replicas before it) does not already record. The wait must
+ * outlast one gossip round trip (100ms rounds on loopback: a few hundred ms), and stay below the
+ * group_interval (2s): a longer wait (the default 15s) delays the replica's next flush, so its
+ * snapshot goes stale, and after an alert fires and resolves within the wait it notifies both
+ * again (measured: the default notifies firing and resolved twice each). Hence 1s. Push-pull every
+ * 5s repairs a missed broadcast within a phase; probes every 500ms find a killed replica within
+ * seconds (until then the survivor only waits its peer-timeout); settle-timeout bounds the
+ * start-up wait for the peers.
+ */
+export const ALERTMANAGER_GOSSIP_FLAGS = [
+  '--cluster.peer-timeout=1s',
+  '--cluster.gossip-interval=100ms',
+  '--cluster.pushpull-interval=5s',
+  '--cluster.probe-interval=500ms',
+  '--cluster.settle-timeout=10s',
+];
 
 /** Writes the transformed configs and starts Alertmanager, then Prometheus; waits until both are ready. */
 export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
@@ -125,7 +149,13 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     await webhook.close();
   };
   try {
-    const [amPort, promPort] = [await freePort(), await freePort()];
+    const replicas = opts.alertmanagerReplicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`alertmanagerReplicas must be a positive integer, got ${replicas}`);
+    const amPorts: number[] = [];
+    const gossipPorts: number[] = [];
+    for (let i = 0; i < replicas; i++) amPorts.push(await freePort());
+    if (replicas > 1) for (let i = 0; i < replicas; i++) gossipPorts.push(await freePort());
+    const promPort = await freePort();
     await writeFile(
       file('alertmanager.yml'),
       alertmanagerForSim(await shipped('alerts/alertmanager.example.yml'), {
@@ -145,20 +175,32 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
         targets: opts.targets,
         cluster: opts.cluster,
         ruleFiles: [file('multipath.rules.yml'), file('multipath.alerts.yml')],
-        alertmanager: `127.0.0.1:${amPort}`,
+        alertmanager: amPorts.map((p) => `127.0.0.1:${p}`),
         scrapeInterval: opts.scrapeInterval ?? '1s',
         evaluationInterval: opts.evaluationInterval ?? '1s',
       }),
     );
 
-    const alertmanager = spawnManaged('alertmanager', ALERTMANAGER_BIN, [
-      `--config.file=${file('alertmanager.yml')}`,
-      `--storage.path=${file('alertmanager-data')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`,
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ]);
-    started.push(alertmanager);
+    const alertmanagers = amPorts.map((port, i) => {
+      const gossip =
+        replicas > 1
+          ? [
+              `--cluster.listen-address=127.0.0.1:${gossipPorts[i]}`,
+              `--cluster.advertise-address=127.0.0.1:${gossipPorts[i]}`,
+              ...gossipPorts.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`),
+              ...ALERTMANAGER_GOSSIP_FLAGS,
+            ]
+          : ['--cluster.listen-address='];
+      const proc = spawnManaged(replicas > 1 ? `alertmanager ${i + 1}` : 'alertmanager', ALERTMANAGER_BIN, [
+        `--config.file=${file('alertmanager.yml')}`,
+        `--storage.path=${file(replicas > 1 ? `alertmanager-data-${i + 1}` : 'alertmanager-data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        ...gossip,
+        '--log.level=warn',
+      ]);
+      started.push(proc);
+      return { proc, url: `http://127.0.0.1:${port}` };
+    });
     const prometheus = spawnManaged('prometheus', PROMETHEUS_BIN, [
       `--config.file=${file('prometheus.yml')}`,
       `--storage.tsdb.path=${file('prometheus-data')}`,
@@ -167,12 +209,12 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     ]);
     started.push(prometheus);
     const prometheusUrl = `http://127.0.0.1:${promPort}`;
-    const alertmanagerUrl = `http://127.0.0.1:${amPort}`;
     await Promise.all([
-      waitHttpReady(`${alertmanagerUrl}/-/ready`, { timeoutMs: 30_000, proc: alertmanager }),
+      ...alertmanagers.map((am) => waitHttpReady(`${am.url}/-/ready`, { timeoutMs: 30_000, proc: am.proc })),
       waitHttpReady(`${prometheusUrl}/-/ready`, { timeoutMs: 30_000, proc: prometheus }),
     ]);
-    return { prometheusUrl, alertmanagerUrl, webhook, prometheus, alertmanager, stop };
+    const first = alertmanagers[0]!;
+    return { prometheusUrl, alertmanagerUrl: first.url, webhook, prometheus, alertmanager: first.proc, alertmanagers, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -105,7 +105,8 @@ export interface PrometheusSimOptions {
   example?: string;
   targets: { node: string; address: string }[];
   ruleFiles: string[];
-  alertmanager: string;
+  /** host:port of the Alertmanager, or of every replica of an Alertmanager cluster. */
+  alertmanager: string | string[];
   /** `cluster` target label (as the shipped example sets one). */
   cluster?: string;
   scrapeInterval: string;
@@ -137,7 +138,7 @@ export function prometheusForSim(opts: PrometheusSimOptions): string {
   const config = {
     global: { scrape_interval: opts.scrapeInterval, evaluation_interval: opts.evaluationInterval },
     rule_files: opts.ruleFiles,
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [opts.alertmanager] }] }] },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [opts.alertmanager].flat() }] }] },
     scrape_configs: [job],
   };
   return `# Generated for the simulated cluster (src/sim/transform-rules.ts).\n${stringify(config, { lineWidth: 0 })}`;

@@ -140,6 +140,13 @@ describe('prometheusForSim', () => {
     expect(doc.rule_files).toEqual(['/x/multipath.rules.yml']);
   });
 
+  it('sends to one Alertmanager, or to every replica of a cluster', () => {
+    const targets = (alertmanager: string | string[]) =>
+      (parse(prometheusForSim({ ...opts, alertmanager })) as { alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] } }).alerting;
+    expect(targets('127.0.0.1:9999')).toEqual({ alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:9999'] }] }] });
+    expect(targets(['127.0.0.1:9998', '127.0.0.1:9999'])).toEqual({ alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:9998', '127.0.0.1:9999'] }] }] });
+  });
+
   it('passes promtool check config (with the shipped rules)', async () => {
     const rulesFile = path.join(dir, 'multipath.rules.yml');
     await writeFile(rulesFile, shipped('alerts/multipath.rules.yml'));
