@@ -14,7 +14,7 @@ import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js'
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { freePort } from '../src/sim/processes.js';
 
-const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,5000').split(',').map(Number);
 const ENCODINGS = (process.env.BENCH_ENCODINGS ?? 'gzip,identity').split(',') as Encoding[];
 const PATHS = 4;
 const CLOCK_TICK_MS = 10; // USER_HZ 100 on Linux
