@@ -92,8 +92,11 @@ export function createApp(ctx: AppContext): Express {
     res.vary('Accept-Encoding');
     res.set({ 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE, 'Content-Length': String(body.reduce((n, b) => n + b.length, 0)) });
     if (gzipped) res.set('Content-Encoding', 'gzip');
-    // Chunk by chunk, never one joined buffer: the scrape can be ~10 MB.
+    // Chunk by chunk, never one joined buffer (the scrape can be ~10 MB); corked, so the ~40 parts
+    // leave in one writev instead of a syscall each.
+    res.cork();
     for (const part of body) res.write(part);
+    res.uncork();
     res.end();
   });
 
