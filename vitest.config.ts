@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // The suites, named once. scripts/test.sh runs them in this order, the heavy ones one file at a time
 // so they do not fight over a 2-core machine; `npm run test:unit` runs `fast` alone.
-const HEAVY = ['test/e2e/**/*.test.ts', 'test/packaging/**/*.test.ts', 'test/web/io/web-server.prometheus.test.ts'];
+const HEAVY = ['test/e2e/**/*.test.ts', 'test/packaging/**/*.test.ts', 'test/web/io/web-server.prometheus.test.ts', 'test/web/io/metrics-gzip.prometheus.test.ts'];
 const LAB = ['test/lab/**/*.test.ts'];
 
 export default defineConfig({

@@ -1,18 +1,28 @@
-// npm run bench: scrape latency, CPU per scrape, peak RSS and exposition size of the real exporter
-// (the bundled dist/multipath-exporter.mjs, as packaged) against a fake multipathd serving generated
-// 0.9.4-format replies on its socket. Targets (1000 maps x 4 paths, 2 cores): p50 <= 50 ms,
-// RSS <= 120 MB, 5000 maps <= 6x the 1000-map time. Results go to docs/benchmarks.md by hand.
+// npm run bench: scrape latency, CPU per scrape, idle and peak RSS and exposition size of the real
+// exporter (the bundled dist/multipath-exporter.mjs, as packaged) against a fake multipathd serving
+// generated 0.9.4-format replies on its socket, side by side in one run with a bare-Node floor of
+// the same work (bench/floor-server.mjs), every exporter figure also given as a ratio to the floor's.
+// Targets (docs/benchmarks.md) are ratios to the floor; results go to docs/benchmarks.md by hand.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { execa } from 'execa';
+import { metricHeader } from '../src/scrape/core/exposition.js';
+import { METRIC_FAMILIES } from '../src/scrape/core/metric-families.js';
 import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { freePort } from '../src/sim/processes.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,5000').split(',').map(Number);
+const ENCODINGS = (process.env.BENCH_ENCODINGS ?? 'gzip,identity').split(',') as Encoding[];
 const PATHS = 4;
 const CLOCK_TICK_MS = 10; // USER_HZ 100 on Linux
+
+type Encoding = 'gzip' | 'identity';
+type Target = 'exporter' | 'floor';
+const MODES = ['steady', 'one-changes', 'all-change'] as const;
+type Mode = (typeof MODES)[number];
 
 async function procStat(pid: number) {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
@@ -22,13 +32,30 @@ async function procStat(pid: number) {
   return { cpuMs: (Number(stat[11]) + Number(stat[12])) * CLOCK_TICK_MS, peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-const MODES = ['steady', 'one-changes', 'all-change'] as const;
-type Mode = (typeof MODES)[number];
+/** The series of an exposition without their values (the floor must export the exporter's set). */
+const seriesSet = (text: string) =>
+  new Set(text.split('\n').filter((l) => l && !l.startsWith('#') && !/^(process|nodejs)_|^multipath_exporter_info/.test(l)).map((l) => l.slice(0, l.lastIndexOf(' '))));
 
-async function benchSize(maps: number, mode: Mode, bundle: string, dir: string) {
+interface Run {
+  target: Target;
+  mode: Mode;
+  maps: number;
+  encoding: Encoding;
+  rounds: number;
+  p50: number;
+  p99: number;
+  cpuPerScrapeMs: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  /** Bytes on the wire (compressed when gzip) and decoded. */
+  wire: number;
+  exposition: number;
+  text: string;
+}
+
+async function benchRun(target: Target, maps: number, mode: Mode, encoding: Encoding, bundle: string, dir: string): Promise<Run> {
   const simMaps = generatedMaps(maps, PATHS);
   const steadyReply = mapsReply(simMaps);
   let faults = 0;
@@ -41,46 +68,60 @@ async function benchSize(maps: number, mode: Mode, bundle: string, dir: string) 
     if (mode === 'one-changes') return mapsReply([{ ...simMaps[0]!, pathFaults: faults }, ...simMaps.slice(1)]);
     return mapsReply(simMaps.map((m) => ({ ...m, pathFaults: faults })));
   };
-  const socket = `@mpe-bench-${process.pid}-${maps}-${mode}`;
+  const socket = `@mpe-bench-${process.pid}-${target}-${maps}-${mode}-${encoding}`;
   const status = statusReply(simMaps);
   const fake = await startFakeMultipathd({ socket, respond: (c) => (c === 'show daemon' ? 'pid 1 idle\n' : c === 'show status' ? status : reply()) });
   const port = await freePort();
-  const config = join(dir, `bench-${maps}.yml`);
-  await writeFile(config, `node: bench\nperPathMetrics: ${process.env.BENCH_PER_PATH !== "0"}\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);
-  const child = execa('node', [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), bundle, 'serve', '--config', config], { reject: false, stdout: 'ignore', stderr: 'pipe' });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  let args: string[];
+  if (target === 'exporter') {
+    const config = join(dir, `bench-${maps}.yml`);
+    await writeFile(config, `node: bench\nperPathMetrics: ${process.env.BENCH_PER_PATH !== '0'}\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);
+    args = [...nodeArgs, bundle, 'serve', '--config', config];
+  } else {
+    args = [...nodeArgs, 'bench/floor-server.mjs', String(port), socket, join(dir, 'headers.json')];
+  }
+  const child = execa('node', args, { reject: false, stdout: 'ignore', stderr: 'pipe' });
   try {
-    const url = `http://127.0.0.1:${port}/metrics`;
+    const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
-      if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    await new Promise((r) => setTimeout(r, 500)); // settled after start-up
+    const idle = await procStat(child.pid!);
     const scrape = async () => {
       const started = performance.now();
-      const body = await (await fetch(url)).arrayBuffer();
-      return { ms: performance.now() - started, bytes: body.byteLength };
+      const res = await fetch(`${base}/metrics`, { headers: { 'Accept-Encoding': encoding } });
+      const text = await res.text(); // decoded by fetch, as Prometheus decodes
+      if (res.status !== 200 || (res.headers.get('content-encoding') ?? 'identity') !== encoding) throw new Error(`${target}: HTTP ${res.status}, ${res.headers.get('content-encoding')}`);
+      return { ms: performance.now() - started, wire: Number(res.headers.get('content-length')), text };
     };
     for (let i = 0; i < 3; i++) await scrape(); // warm-up: JIT, first sysfs reads
     const rounds = maps >= 5000 ? 10 : maps >= 1000 ? 30 : 100;
     const before = await procStat(child.pid!);
     const latencies: number[] = [];
-    let bytes = 0;
+    let last = { ms: 0, wire: 0, text: '' };
     for (let i = 0; i < rounds; i++) {
-      const r = await scrape();
-      latencies.push(r.ms);
-      bytes = r.bytes;
+      last = await scrape();
+      latencies.push(last.ms);
     }
     const after = await procStat(child.pid!);
     latencies.sort((a, b) => a - b);
     return {
+      target,
       mode,
       maps,
-      paths: maps * PATHS,
+      encoding,
       rounds,
       p50: quantile(latencies, 0.5),
       p99: quantile(latencies, 0.99),
       cpuPerScrapeMs: (after.cpuMs - before.cpuMs) / rounds,
+      idleRssMb: idle.rssMb,
       peakRssMb: after.peakRssMb,
-      exposition: bytes,
+      wire: last.wire,
+      exposition: Buffer.byteLength(last.text),
+      text: last.text,
     };
   } finally {
     child.kill('SIGTERM');
@@ -91,26 +132,48 @@ async function benchSize(maps: number, mode: Mode, bundle: string, dir: string) 
 
 const dir = await mkdtemp(join(tmpdir(), 'mpe-bench-'));
 try {
-  await execa('node', ['scripts/build.mjs'], { stdio: 'inherit' });
-  const bundle = join(process.cwd(), 'dist/multipath-exporter.mjs');
-  const results: Awaited<ReturnType<typeof benchSize>>[] = [];
+  // BENCH_BUNDLE: another build of the exporter (e.g. an older commit's, for a before/after).
+  const bundle = process.env.BENCH_BUNDLE ?? join(process.cwd(), 'dist/multipath-exporter.mjs');
+  if (!process.env.BENCH_BUNDLE) await execa('node', ['scripts/build.mjs'], { stdio: 'inherit' });
+  await writeFile(join(dir, 'headers.json'), JSON.stringify(Object.fromEntries(METRIC_FAMILIES.map((f) => [f.name, metricHeader(f)]))));
+  const startLoad = loadavg();
+  const results: Run[] = [];
   for (const size of SIZES) {
     for (const mode of MODES) {
-      results.push(await benchSize(size, mode, bundle, dir));
-      console.error(`${size} maps (${mode}) done`);
+      for (const encoding of ENCODINGS) {
+        // Side by side: the floor right after the exporter, on the same reply, in the same minute.
+        const exporter = await benchRun('exporter', size, mode, encoding, bundle, dir);
+        const floor = await benchRun('floor', size, mode, encoding, bundle, dir);
+        const [mine, its] = [seriesSet(exporter.text), seriesSet(floor.text)];
+        const missing = [...mine].filter((s) => !its.has(s));
+        const extra = [...its].filter((s) => !mine.has(s));
+        if (missing.length || extra.length) throw new Error(`the floor's series differ from the exporter's: missing ${missing.slice(0, 20).join(' ')}; extra ${extra.slice(0, 20).join(' ')}`);
+        exporter.text = floor.text = '';
+        results.push(exporter, floor);
+        console.error(`${size} maps (${mode}, ${encoding}) done`);
+      }
     }
   }
-  const { loadavg, cpus } = await import('node:os');
-  console.log(`\nnode ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-  console.log('| replies | maps | paths | scrapes | p50 ms | p99 ms | CPU ms/scrape | peak RSS MB | exposition |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of results) {
-    console.log(`| ${r.mode} | ${r.maps} | ${r.paths} | ${r.rounds} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerScrapeMs.toFixed(1)} | ${r.peakRssMb.toFixed(0)} | ${(r.exposition / 1024 / 1024).toFixed(2)} MiB |`);
+  const fmt = (n: number, digits = 1) => n.toFixed(digits);
+  const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
+  console.log(`\nnode ${process.version}, ${cpus().length} cores, load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end\n`);
+  console.log('Each cell: exporter / floor (ratio).\n');
+  console.log('| replies | maps | encoding | p50 ms | p99 ms | CPU ms/scrape | idle RSS MB | peak RSS MB | on the wire | exposition |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (let i = 0; i < results.length; i += 2) {
+    const [e, f] = [results[i]!, results[i + 1]!];
+    const cell = (a: number, b: number, digits = 1) => `${fmt(a, digits)} / ${fmt(b, digits)} (${ratio(a, b)})`;
+    console.log(
+      `| ${e.mode} | ${e.maps} | ${e.encoding} | ${cell(e.p50, f.p50)} | ${cell(e.p99, f.p99)} | ${cell(e.cpuPerScrapeMs, f.cpuPerScrapeMs)} | ${cell(e.idleRssMb, f.idleRssMb, 0)} | ${cell(e.peakRssMb, f.peakRssMb, 0)} | ${kib(e.wire)} / ${kib(f.wire)} KiB | ${kib(e.exposition)} / ${kib(f.exposition)} KiB |`,
+    );
   }
   for (const mode of MODES) {
-    const at = (n: number) => results.find((r) => r.maps === n && r.mode === mode);
-    const [k1, k5] = [at(1000), at(5000)];
-    if (k1 && k5) console.log(`${mode}: 5000/1000 p50 ratio ${(k5.p50 / k1.p50).toFixed(2)} (target <= 6)`);
+    for (const encoding of ENCODINGS) {
+      const at = (n: number) => results.find((r) => r.target === 'exporter' && r.maps === n && r.mode === mode && r.encoding === encoding);
+      const [k1, k5] = [at(1000), at(5000)];
+      if (k1 && k5) console.log(`${mode}, ${encoding}: 5000/1000 p50 ratio ${(k5.p50 / k1.p50).toFixed(2)} (target <= 5.5)`);
+    }
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

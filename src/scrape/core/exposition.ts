@@ -123,22 +123,32 @@ export function seriesText(metric: ConstMetric): string {
   return out;
 }
 
-/**
- * Writes metrics given as a header plus pre-rendered series fragments (seriesText output), in the
- * same layout as renderExpositionBytes; a metric whose fragments are all empty is left out.
- */
-export function assembleExposition(metrics: readonly { header: string; fragments: readonly string[] }[]): Buffer {
-  const out = new ByteWriter();
-  let first = true;
-  for (const { header, fragments } of metrics) {
-    if (!fragments.some((f) => f !== '')) continue;
-    out.write(first ? header : `\n\n${header}`);
-    first = false;
-    for (const fragment of fragments) if (fragment !== '') out.write(fragment);
-  }
-  if (!first) out.write('\n');
-  return out.bytes();
+/** A metric given as its header and its pre-rendered series fragments (seriesText output). */
+export interface FragmentedMetric {
+  header: string;
+  fragments: readonly string[];
 }
+
+/**
+ * One metric given as a header plus pre-rendered series fragments, written in the layout of
+ * renderExpositionBytes: its lines with their final newline, or undefined when it has no series.
+ * The chunks of the metrics with series, joined by METRIC_SEPARATOR, are renderExpositionBytes'
+ * bytes for those metrics.
+ */
+export function assembleMetricChunk({ header, fragments }: FragmentedMetric): Buffer | undefined {
+  if (!fragments.some((f) => f !== '')) return undefined;
+  // Sized exactly: a chunk may be kept for many scrapes, and a grown buffer would keep its slack.
+  let length = Buffer.byteLength(header) + 1;
+  for (const fragment of fragments) length += Buffer.byteLength(fragment);
+  const chunk = Buffer.allocUnsafe(length);
+  let at = chunk.write(header, 0);
+  for (const fragment of fragments) if (fragment !== '') at += chunk.write(fragment, at);
+  chunk.write('\n', at);
+  return chunk;
+}
+
+/** The blank line between two metrics' chunks. */
+export const METRIC_SEPARATOR: Buffer = Buffer.from('\n');
 
 export function renderExposition(metrics: readonly ConstMetric[]): string {
   return renderExpositionBytes(metrics).toString('utf8');

@@ -2,8 +2,10 @@
 // is ~100k series and nearly all of a scrape's cost; between two scrapes usually only a few maps
 // change (a path fails, a failback countdown ticks), so each map's lines are kept per metric and
 // re-rendered only when that map's content or its config entry changed. Deterministic: the output
-// is exactly renderMapSectionBytes(maps, config) (test/scrape/core/map-section.test.ts).
-import { assembleExposition } from './exposition.js';
+// is exactly renderMapSectionBytes(maps, config) (test/scrape/core/map-section.test.ts). The section
+// comes as one chunk per metric family, and a family none of whose maps changed keeps its chunk (the
+// same Buffer), so the HTTP edge can keep that chunk's gzip member too.
+import { assembleMetricChunk, METRIC_SEPARATOR } from './exposition.js';
 import { byWwid, type Config } from '../../common/core/config.js';
 import { lunsByWwid, MAP_METRIC_HEADERS, mapFragments } from './metrics.js';
 import type { MapModel } from './parse-multipathd.js';
@@ -13,17 +15,34 @@ interface Entry {
   fragments: string[];
 }
 
+interface FamilyChunk {
+  fragments: readonly string[];
+  chunk: Buffer | undefined;
+}
+
 export class MapSectionCache {
   private entries = new Map<string, Entry>();
-  private last: { maps: readonly MapModel[]; config: Config; bytes: Buffer } | undefined;
+  private families: FamilyChunk[] = [];
+  private last: { maps: readonly MapModel[]; config: Config; chunks: readonly Buffer[] } | undefined;
   /** Maps rendered afresh in the last call (for tests and the benchmark). */
   rendered = 0;
+  /** Family chunks assembled afresh in the last call (for tests and the benchmark). */
+  assembled = 0;
 
   render(maps: readonly MapModel[], config: Config): Buffer {
+    return Buffer.concat(this.renderChunks(maps, config));
+  }
+
+  /**
+   * The section as one chunk per family with series and the separators between them, in exposition
+   * order (concatenated: render).
+   */
+  renderChunks(maps: readonly MapModel[], config: Config): readonly Buffer[] {
     // The collector hands out the same array while the reply is unchanged: nothing to do at all.
     if (this.last && this.last.maps === maps && this.last.config === config) {
       this.rendered = 0;
-      return this.last.bytes;
+      this.assembled = 0;
+      return this.last.chunks;
     }
     const sorted = [...maps].sort(byWwid);
     const next = new Map<string, Entry>();
@@ -41,8 +60,25 @@ export class MapSectionCache {
       return entry.fragments;
     });
     this.entries = next; // maps that vanished are dropped
-    const bytes = assembleExposition(MAP_METRIC_HEADERS.map((header, i) => ({ header, fragments: fragmentsPerMap.map((f) => f[i]!) })));
-    this.last = { maps, config, bytes };
-    return bytes;
+    this.assembled = 0;
+    const chunks: Buffer[] = [];
+    this.families = MAP_METRIC_HEADERS.map((header, i) => {
+      const fragments = fragmentsPerMap.map((f) => f[i]!);
+      let family = this.families[i];
+      if (!family || !sameStrings(family.fragments, fragments)) {
+        family = { fragments, chunk: assembleMetricChunk({ header, fragments }) };
+        this.assembled++;
+      }
+      if (family.chunk) chunks.push(...(chunks.length > 0 ? [METRIC_SEPARATOR, family.chunk] : [family.chunk]));
+      return family;
+    });
+    this.last = { maps, config, chunks };
+    return chunks;
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -46,9 +46,17 @@ export function renderMetrics(input: ScrapeInput): string {
  * `mapSection`; the bytes are identical either way (the map series come last in the exposition).
  */
 export function renderMetricsBytes(input: ScrapeInput, mapSection: typeof renderMapSectionBytes = renderMapSectionBytes): Buffer {
+  return Buffer.concat(renderMetricsChunks(input, (maps, config) => [mapSection(maps, config)]));
+}
+
+/**
+ * renderMetricsBytes as chunks to write in order, so the HTTP edge streams them without joining a
+ * ~10 MB buffer: the head, then the map section's chunks (a memoized section keeps its unchanged ones).
+ */
+export function renderMetricsChunks(input: ScrapeInput, mapSection: (maps: readonly MapModel[], config: Config) => readonly Buffer[]): Buffer[] {
   const head = renderExpositionBytes(buildHeadMetrics(input));
-  const maps = input.snapshot.ok ? mapSection(input.snapshot.maps, input.config) : undefined;
-  return maps && maps.length > 0 ? Buffer.concat([head, NEWLINE, maps]) : head;
+  const maps = input.snapshot.ok ? mapSection(input.snapshot.maps, input.config).filter((chunk) => chunk.length > 0) : [];
+  return maps.length > 0 ? [head, NEWLINE, ...maps] : [head];
 }
 
 const NEWLINE = Buffer.from('\n');

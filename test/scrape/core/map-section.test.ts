@@ -38,6 +38,24 @@ describe('MapSectionCache', () => {
     check([], config, 0);
   });
 
+  it('keeps the chunk (the same Buffer) of every family none of whose maps changed', () => {
+    const cache = new MapSectionCache();
+    let maps = generated(20);
+    const before = cache.renderChunks(maps, config);
+    expect(Buffer.concat(before).toString('utf8')).toBe(renderMapSectionBytes(maps, config).toString('utf8'));
+    expect(cache.renderChunks([...maps], config)).toEqual(before);
+    expect(cache.assembled).toBe(0);
+    maps = maps.map((m, i) => (i === 7 ? { ...m, counters: { ...m.counters, pathFaults: 5 } } : m));
+    const after = cache.renderChunks(maps, config);
+    expect(Buffer.concat(after).toString('utf8')).toBe(renderMapSectionBytes(maps, config).toString('utf8'));
+    const families = after.filter((_, i) => i % 2 === 0); // family chunks, separators between
+    const kept = families.filter((chunk, i) => chunk === before[2 * i]).length;
+    expect(cache.assembled).toBe(families.length - kept);
+    expect(cache.assembled).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(families.length / 2); // a fault counter is one family, not most of them
+    expect(cache.renderChunks([], config)).toEqual([]);
+  });
+
   it('is a drop-in for the full exposition: byte-identical to prom-client', async () => {
     const cache = new MapSectionCache();
     const snapshot = snapshotFromFixture('all-six-maps.json');

@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +14,25 @@ import { NO_FAILURES, samples, series, snapshotFromFixture } from '../../support
 function appWith(collect: () => Promise<Snapshot>, config = Config.parse({ node: 'pve1' })) {
   const collector: Collector = { collect, failures: () => NO_FAILURES };
   return createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger(), processMetrics: false });
+}
+
+/** A GET over a real socket, the body as sent (supertest would decode gzip itself). */
+async function rawGet(app: ReturnType<typeof createApp>, path: string, headers: Record<string, string>) {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    return await new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path, headers }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (part: Buffer) => parts.push(part));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    server.close();
+  }
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +95,49 @@ describe('/metrics', () => {
     const lint = await execa('promtool', ['check', 'metrics'], { input: res.text, reject: false, timeout: 30_000 });
     expect(`${lint.stdout}${lint.stderr}`).toBe('');
     expect(lint.exitCode).toBe(0);
+  });
+
+  it('answers gzip when asked, decoding byte-identical to the identity reply, before and after maps change', async () => {
+    const base = snapshotFromFixture('all-six-maps.json');
+    let snapshot = base;
+    const app = appWith(async () => snapshot);
+    const check = async () => {
+      const plain = await rawGet(app, '/metrics', { 'Accept-Encoding': 'identity' });
+      const gzipped = await rawGet(app, '/metrics', { 'Accept-Encoding': 'gzip' });
+      expect(gzipped.headers['content-encoding']).toBe('gzip');
+      expect(gzipped.headers.vary).toBe('Accept-Encoding');
+      expect(gzipped.headers['content-length']).toBe(String(gzipped.body.length));
+      expect(gzipped.body.length).toBeLessThan(plain.body.length);
+      expect(gunzipSync(gzipped.body).toString('utf8')).toBe(plain.body.toString('utf8'));
+      expect(samples(plain.body.toString('utf8')).get('multipath_up')).toBe(1);
+      return plain.body.toString('utf8');
+    };
+    const first = await check();
+    expect(await check()).toBe(first); // the same snapshot: kept chunks, kept members
+    snapshot = { ...base, maps: base.maps.map((m, i) => (i === 2 ? { ...m, pathsUsable: m.pathsUsable - 1 } : m)) };
+    expect(await check()).not.toBe(first); // one map changed: fresh members beside kept ones
+    snapshot = { ...base, maps: base.maps.slice(1) };
+    await check(); // a map vanished: the first family chunk may start elsewhere
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['identity', 'identity'],
+    ['gzip refused with q=0', 'gzip;q=0'],
+    ['gzip below identity', 'gzip;q=0.5, identity'],
+    ['only unknown encodings', 'br'],
+  ])('answers identity when gzip is not wanted (%s)', async (_case, acceptEncoding) => {
+    const res = await rawGet(appWith(async () => snapshotFromFixture('all-six-maps.json')), '/metrics', acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers.vary).toBe('Accept-Encoding');
+    expect(res.headers['content-length']).toBe(String(res.body.length));
+    expect(samples(res.body.toString('utf8')).get('multipath_up')).toBe(1);
+  });
+
+  it.each([['gzip'], ['gzip, deflate'], ['*'], ['identity;q=0.5, gzip'], ['deflate;q=1, gzip;q=0.1']])('answers gzip to %s', async (acceptEncoding) => {
+    const res = await rawGet(appWith(async () => snapshotFromFixture('all-six-maps.json')), '/metrics', { 'Accept-Encoding': acceptEncoding });
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(samples(gunzipSync(res.body).toString('utf8')).get('multipath_up')).toBe(1);
   });
 
   it('answers a 500 without a stack trace when rendering throws', async () => {
