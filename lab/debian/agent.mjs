@@ -5,8 +5,9 @@
 // shell and no arbitrary command, although the port is only forwarded to the host's 127.0.0.1.
 // Plain JavaScript, no dependencies (it runs from the share).
 //
-//   GET  /state                       JSON: release, SCSI devices, multipathd maps, conf.d, wwids,
+//   GET  /state[?node=1]              JSON: release, SCSI devices, multipathd maps, conf.d, wwids,
 //                                     the package's status, the unit's properties, the guest's node
+//   GET  /unit                        JSON: the unit's properties only (cheap enough to poll)
 //   POST /action/<name>?...           JSON {code, stdout, stderr} (see `actions` below)
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,11 +59,12 @@ async function unitProperties() {
   return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-async function state() {
+/** `withNode`: also start the guest's /usr/bin/node for its versions (seconds of emulated CPU: only when asked). */
+async function state(withNode) {
   const [maps, pkg, guestNode, unit, multipathd] = await Promise.all([
     run(['multipathd', 'show', 'maps', 'json']),
     run(['dpkg-query', '-W', '-f', '${Status} ${Version}', 'multipath-exporter']),
-    existsSync('/usr/bin/node') ? run(['/usr/bin/node', '-p', 'JSON.stringify({ node: process.version, uv: process.versions.uv })']) : null,
+    withNode && existsSync('/usr/bin/node') ? run(['/usr/bin/node', '-p', 'JSON.stringify({ node: process.version, uv: process.versions.uv })']) : null,
     unitProperties(),
     run(['systemctl', 'is-active', 'multipathd.service']),
   ]);
@@ -80,6 +82,7 @@ async function state() {
     confd: files('/etc/multipath/conf.d'),
     wwids: read('/etc/multipath/wwids'),
     package: pkg.code === 0 ? pkg.stdout : null,
+    nodeInstalled: existsSync('/usr/bin/node'),
     guestNode: guestNode && guestNode.code === 0 ? JSON.parse(guestNode.stdout) : null,
     unit,
     config: read(CONFIG),
@@ -213,7 +216,8 @@ const server = createServer(async (req, res) => {
     res.end(JSON.stringify(body));
   };
   try {
-    if (req.method === 'GET' && url.pathname === '/state') return reply(200, await state());
+    if (req.method === 'GET' && url.pathname === '/state') return reply(200, await state(url.searchParams.get('node') === '1'));
+    if (req.method === 'GET' && url.pathname === '/unit') return reply(200, await unitProperties());
     if (req.method === 'POST' && url.pathname.startsWith('/action/')) {
       const action = actions[url.pathname.slice(8)];
       if (!action) return reply(404, { error: 'unknown action' });

@@ -62,7 +62,9 @@ in_root() {
 }
 
 log "debootstrap from $MIRROR"
-debootstrap --variant=minbase --include=systemd,systemd-sysv,udev,dbus,kmod,iproute2,multipath-tools \
+# ca-certificates as on any real node (and nodejs recommends it: installing it during the test
+# would spend over a minute of emulated CPU in update-ca-certificates).
+debootstrap --variant=minbase --include=systemd,systemd-sysv,udev,dbus,kmod,iproute2,ca-certificates,multipath-tools \
   "$REL" "$ROOT" "$MIRROR" >"$STAGE/debootstrap.log" 2>&1 || { tail -30 "$STAGE/debootstrap.log" >&2; exit 1; }
 log "debootstrap done after $((SECONDS - t0)) s"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
@@ -90,6 +92,7 @@ rm -f "$ROOT/etc/resolv.conf"
 # The node's own configuration (lab/debian/guest/): network, 9p shares, the agent unit, scsi_debug,
 # multipath.conf and the WWID the admin allow-listed before the exporter came.
 cp -a "$HERE/guest/rootfs/." "$ROOT/"
+mkdir -p "$ROOT/mnt/node" "$ROOT/mnt/run"
 echo "lab-$REL" > "$ROOT/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 lab-%s\n' "$REL" > "$ROOT/etc/hosts"
 echo "$key$key" > "$ROOT/etc/machine-id"
