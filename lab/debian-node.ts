@@ -319,10 +319,9 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     await node.must('config', { name: 'reload' });
     await node.must('systemctl', { verb: 'reload' });
     await waitFor(async () => (await journal()).filter((l) => l.includes(SIGHUP_LINE)).length > hups, 60_000, 'the SIGHUP line in the journal', POLL_MS);
-    const text = await waitFor(async () => {
-      const t = await node.metrics();
-      return metricValue(t, 'multipath_exporter_info', { nodename: 'reloaded' }) === 1 ? t : undefined;
-    }, 60_000, 'the reloaded config in force', POLL_MS);
+    await waitFor(async () => metricValue(await node.metrics(), 'multipath_exporter_info', { nodename: 'reloaded' }) === 1, 60_000, 'the reloaded config in force', POLL_MS);
+    // That scrape may have joined a collection begun before the reload: the next one is the new config's.
+    const text = await node.metrics();
     assert.equal((await unit()).MainPID, before.MainPID, 'reload must not restart the process');
     // The reloaded config's multipathd client is /bin/false: only the socket can collect.
     assert.equal(metricValue(text, 'multipath_up', {}), usesSocket ? 1 : 0, usesSocket ? 'auto must use the abstract socket (libuv >= 1.48)' : 'auto must fall back to exec (libuv < 1.48)');
