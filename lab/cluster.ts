@@ -95,7 +95,7 @@ export interface ClusterOptions {
 }
 
 /** The host's node binary, copied once into the node share (keyed by size and mtime). */
-function prepareNodeShare(): string {
+export function prepareNodeShare(): string {
   const dir = join(BUILD_DIR, 'node');
   mkdirSync(dir, { recursive: true });
   const src = process.execPath;

@@ -1,4 +1,5 @@
-// One lab VM: qemu (TCG, no disk, the lab initramfs), loopback-only port forwards for the guest
+// One lab VM: qemu (TCG; the lab initramfs and no disk, or a Debian node's kernel, initrd and
+// root disk booted as a snapshot), loopback-only port forwards for the guest
 // agent and the exporter, two read-only 9p shares (the host's node binary, the run folder with the
 // agent, the exporter bundle and the cluster config). The serial console is kept in memory.
 //
@@ -16,6 +17,10 @@ export interface VmOptions {
   memoryMb?: number;
   /** Load scsi_debug (the shared LUN and the non-allow-listed one). */
   scsi?: boolean;
+  /** A root disk (raw image) on virtio, booted with snapshot=on (the guest's writes never reach the file; flushes are not passed on). */
+  disk?: string;
+  /** More kernel command-line arguments (e.g. `root=/dev/vda`). */
+  append?: string[];
   maxLifetimeSec?: number;
 }
 
@@ -53,7 +58,7 @@ export class Vm {
       `hostfwd=tcp:127.0.0.1:${this.agentPort}-:${GUEST_AGENT_PORT}`,
       `hostfwd=tcp:127.0.0.1:${this.exporterPort}-:${GUEST_EXPORTER_PORT}`,
     ].join(',');
-    const append = ['console=ttyS0', 'panic=-1', 'loglevel=4', 'edd=off', 'mitigations=off', 'tsc=reliable', 'no_timer_check', `lab.node=${o.name}`, `lab.scsi=${o.scsi === false ? 0 : 1}`].join(' ');
+    const append = ['console=ttyS0', 'panic=-1', 'loglevel=4', 'edd=off', 'mitigations=off', 'tsc=reliable', 'no_timer_check', `lab.node=${o.name}`, `lab.scsi=${o.scsi === false ? 0 : 1}`, ...(o.append ?? [])].join(' ');
     const qemu = [
       '-accel', 'tcg', '-m', String(o.memoryMb ?? 768), '-smp', '1',
       '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none',
@@ -61,6 +66,7 @@ export class Vm {
       '-netdev', `user,id=n0,restrict=on,${fwd}`, '-device', 'virtio-net-pci,netdev=n0,romfile=',
       '-virtfs', `local,path=${o.nodeShare},mount_tag=node,security_model=none,readonly=on`,
       '-virtfs', `local,path=${o.runShare},mount_tag=run,security_model=none,readonly=on`,
+      ...(o.disk ? ['-drive', `file=${o.disk},format=raw,if=virtio,snapshot=on,cache=unsafe`] : []),
     ];
     this.startedAt = Date.now();
     const proc = spawnManaged(`qemu ${o.name}`, 'qemu-system-x86_64', qemu, {

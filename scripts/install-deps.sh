@@ -39,6 +39,10 @@ if [[ "$PROFILE" == test ]]; then
     [/lib/systemd/systemd-udevd]=udev
     [/usr/bin/cpio]=cpio
     [/usr/bin/unshare]=util-linux
+    # the lab's Debian 12/13 node images (lab/debian/build-image.sh)
+    [/usr/bin/dpkg-scanpackages]=dpkg-dev
+    [/usr/sbin/mkfs.ext4]=e2fsprogs
+    [/usr/bin/curl]=curl
   )
 fi
 # invoke-rc.d and deb-systemd-invoke ask policy-rc.d before starting a service; 101 means "no".

@@ -4,7 +4,7 @@
 #   fast:  unit, golden, rules, dashboard, parser and HTTP tests (parallel);
 #   heavy: end to end (real Prometheus + Alertmanager), the Debian package in a clean Debian 12
 #          root, TLS against a real Prometheus, one file at a time;
-#   lab:   the qemu lab (three real dm-multipath VMs).
+#   lab:   the qemu lab (three real dm-multipath VMs; Debian 12 and 13 nodes under systemd).
 # The suites are named once, in vitest.config.ts.
 # Extra arguments go to every vitest run (e.g. a name filter). Ends with "N passed, N failed".
 set -euo pipefail

@@ -6,6 +6,7 @@ import { endianness } from 'node:os';
 import { execa } from 'execa';
 import { type Config, PATHNAME_SOCKET } from '../../common/core/config.js';
 import type { CollectionFailure } from '../core/states.js';
+import { connectsToAbstractSockets } from './abstract-socket.js';
 
 export class MultipathdError extends Error {
   constructor(
@@ -102,7 +103,7 @@ export function socketClient(opts: { socket: string; timeoutMs: number; maxReply
         });
         conn.on('error', (err: NodeJS.ErrnoException) => {
           if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') {
-            const abstractHint = opts.socket.startsWith('@')
+            const abstractHint = opts.socket.startsWith('@') && !connectsToAbstractSockets()
               ? '; note: Node.js cannot reach the abstract socket of a real multipathd <= 0.11, use transport auto or exec'
               : '';
             finish(new MultipathdError('daemon_down', `multipathd is not running (${err.code} on ${opts.socket}${abstractHint})`));
@@ -192,11 +193,21 @@ export function execClient(opts: {
   };
 }
 
-/** The multipathd client for the config in force; `auto` is decided per collection (the daemon may be upgraded). */
-export function clientFor(config: Config, onStderr?: (text: string) => void, pathExists: (path: string) => boolean = existsSync): MultipathdClient {
+/**
+ * The multipathd client for the config in force; `auto` is decided per collection (the daemon may be
+ * upgraded): the abstract socket where this Node's libuv can address it, else the pathname socket
+ * (0.12+) when it exists, else multipathd's own client.
+ */
+export function clientFor(
+  config: Config,
+  onStderr?: (text: string) => void,
+  pathExists: (path: string) => boolean = existsSync,
+  abstractSockets: boolean = connectsToAbstractSockets(),
+): MultipathdClient {
   const m = config.multipathd;
   const socket = (address: string) => socketClient({ socket: address, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes });
   if (m.transport === 'socket') return socket(m.socket);
+  if (m.transport === 'auto' && abstractSockets && m.socket.startsWith('@')) return socket(m.socket);
   if (m.transport === 'auto' && pathExists(PATHNAME_SOCKET)) return socket(PATHNAME_SOCKET);
   return execClient({ command: m.command, timeoutMs: m.timeout, maxReplyBytes: m.maxReplyBytes, onStderr });
 }
