@@ -9,8 +9,9 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { BUILD_DIR, LAB_DIR, ROOT, prepareNodeShare, removeOnExit, removeStaleRuns, waitFor } from './cluster.js';
-import { metricValue } from './scenario.js';
+import { waitFor } from '../src/sim/processes.js';
+import { metricValue } from '../test/support/exposition-samples.js';
+import { BUILD_DIR, LAB_DIR, ROOT, labPoll, prepareNodeShare, removeOnExit, removeStaleRuns } from './cluster.js';
 import { Vm } from './vm.js';
 
 export const RELEASES = ['bookworm', 'trixie'] as const;
@@ -187,7 +188,7 @@ export class DebianLab {
     await Promise.all(
       this.nodes.map(async (n) => {
         await n.vm.waitForSerial(/LAB: agent listening/, 420_000);
-        await waitFor(async () => (await n.state()).hostname === n.hostname, 60_000, `${n.release} agent`);
+        await waitFor(`${n.release} agent`, labPoll(60_000), async () => (await n.state()).hostname === n.hostname);
         this.timings[`boot-${n.release}`] = Date.now() - t1;
         log(`${n.release}: up after ${((Date.now() - t1) / 1000).toFixed(1)} s (agent ${n.vm.agentPort}, exporter ${n.vm.exporterPort})`);
       }),
@@ -254,20 +255,20 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
   const up = async () => metricValue(await node.metrics(), 'multipath_up', {});
   const journal = async () => (await node.must('journal')).split('\n').filter(Boolean);
   const activeWithNewPid = async (oldPid: string) =>
-    waitFor(async () => {
+    waitFor(`${node.release}: the unit active again with a new main process`, { timeoutMs: 120_000, everyMs: POLL_MS }, async () => {
       const u = await unit();
       return u.ActiveState === 'active' && u.MainPID !== '0' && u.MainPID !== oldPid && (await up()) === 1 ? u : undefined;
-    }, 120_000, `${node.release}: the unit active again with a new main process`, POLL_MS);
+    });
 
   let baseline: { tree: string; users: string[]; groups: string[] } | undefined;
   const usesSocket = info.socket;
 
   await step('boot: systemd, multipathd with the allow-listed LUN on two paths', async () => {
-    const s = await waitFor(async () => {
+    const s = await waitFor(`${node.release}: multipathd with two active paths to ${LUN_WWID}`, labPoll(180_000), async () => {
       const st = await node.state();
       const map = mapOf(st, LUN_WWID);
       return st.multipathd === 'active' && map && pathsOf(map).filter((p) => p.dm_st === 'active').length === 2 ? st : undefined;
-    }, 180_000, `${node.release}: multipathd with two active paths to ${LUN_WWID}`);
+    });
     assert.equal(s.release, node.release);
     assert.equal(mapOf(s, OTHER_WWID), undefined, `${OTHER_WWID} is not allow-listed and must not be assembled`);
     assert.equal(s.package, null);
@@ -287,10 +288,10 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
   });
 
   await step('monitor-only unit: active as the unprivileged user, /metrics reads the real map, plain journal lines', async () => {
-    const u = await waitFor(async () => {
+    const u = await waitFor(`${node.release}: the unit active and serving`, { timeoutMs: 120_000, everyMs: POLL_MS }, async () => {
       const x = await unit();
       return x.ActiveState === 'active' && (await up().catch(() => undefined)) === 1 ? x : undefined;
-    }, 120_000, `${node.release}: the unit active and serving`, POLL_MS);
+    });
     assert.equal((await node.action('systemctl', { verb: 'is-active' })).stdout.trim(), 'active');
     assert.equal(u.User, 'multipath-exporter');
     assert.equal(u.UnitFileState, 'enabled');
@@ -318,8 +319,8 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     const hups = (await journal()).filter((l) => l.includes(SIGHUP_LINE)).length;
     await node.must('config', { name: 'reload' });
     await node.must('systemctl', { verb: 'reload' });
-    await waitFor(async () => (await journal()).filter((l) => l.includes(SIGHUP_LINE)).length > hups, 60_000, 'the SIGHUP line in the journal', POLL_MS);
-    await waitFor(async () => metricValue(await node.metrics(), 'multipath_exporter_info', { nodename: 'reloaded' }) === 1, 60_000, 'the reloaded config in force', POLL_MS);
+    await waitFor('the SIGHUP line in the journal', { timeoutMs: 60_000, everyMs: POLL_MS }, async () => (await journal()).filter((l) => l.includes(SIGHUP_LINE)).length > hups);
+    await waitFor('the reloaded config in force', { timeoutMs: 60_000, everyMs: POLL_MS }, async () => metricValue(await node.metrics(), 'multipath_exporter_info', { nodename: 'reloaded' }) === 1);
     // That scrape may have joined a collection begun before the reload: the next one is the new config's.
     const text = await node.metrics();
     assert.equal((await unit()).MainPID, before.MainPID, 'reload must not restart the process');
@@ -328,10 +329,10 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     if (usesSocket) assert.equal(metricValue(text, 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }), 1);
     await node.must('config', { name: 'monitor' });
     await node.must('systemctl', { verb: 'reload' });
-    await waitFor(async () => {
+    await waitFor('the monitor config back in force', { timeoutMs: 60_000, everyMs: POLL_MS }, async () => {
       const t = await node.metrics();
       return metricValue(t, 'multipath_exporter_info', { nodename: node.hostname }) === 1 && metricValue(t, 'multipath_up', {}) === 1;
-    }, 60_000, 'the monitor config back in force', POLL_MS);
+    });
     return usesSocket ? 'transport auto = abstract socket' : 'transport auto = exec';
   });
 
@@ -340,16 +341,16 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     const path = (await node.state()).scsi.filter((d) => d.hctl.endsWith(':0:0:0'))[1];
     assert.ok(path, 'no second path to LUN 0');
     await node.must('path-offline', { hctl: path.hctl });
-    await waitFor(async () => {
+    await waitFor('multipathd reporting the path failed', labPoll(60_000), async () => {
       const map = mapOf(await node.state(), LUN_WWID);
       return map && pathsOf(map).some((p) => p.dm_st === 'failed') ? map : undefined;
-    }, 60_000, 'multipathd reporting the path failed');
+    });
     // One scrape after multipathd saw it: no stale reply in between.
     const text = await node.metrics();
     assert.equal(metricValue(text, 'multipath_map_state', { wwid: LUN_WWID, state: 'degraded' }), 1, 'degraded in the first scrape after the failure');
     assert.equal(metricValue(text, 'multipath_map_paths_active', { wwid: LUN_WWID }), 1);
     await node.must('path-running', { hctl: path.hctl });
-    await waitFor(async () => metricValue(await node.metrics(), 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }) === 1, 60_000, 'optimal again', POLL_MS);
+    await waitFor('optimal again', { timeoutMs: 60_000, everyMs: POLL_MS }, async () => metricValue(await node.metrics(), 'multipath_map_state', { wwid: LUN_WWID, state: 'optimal' }) === 1);
   });
 
   await step('systemctl restart and kill -9 of the main process are survived', async () => {
@@ -368,10 +369,10 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     const before = await unit();
     await node.must('systemctl', { verb: 'restart' });
     await activeWithNewPid(before.MainPID!);
-    const s = await waitFor(async () => {
+    const s = await waitFor(`multipathd reconfigured: the map named ${ALIAS}`, labPoll(120_000), async () => {
       const st = await node.state();
       return mapOf(st, LUN_WWID)?.name === ALIAS ? st : undefined;
-    }, 120_000, `multipathd reconfigured: the map named ${ALIAS}`);
+    });
     assert.equal(s.unit.User, 'root');
     const dropins = Object.entries(s.confd).filter(([f]) => f.startsWith('multipath-exporter'));
     assert.ok(dropins.some(([, text]) => /find_multipaths\s+"?strict"?/.test(text ?? '')), `no managed defaults drop-in: ${JSON.stringify(s.confd)}`);
@@ -379,10 +380,10 @@ export async function runDebianSteps(node: DebianNode, opts: { log?: (line: stri
     assert.match(s.wwids ?? '', new RegExp(`^/${LUN_WWID}/$`, 'm'));
     assert.doesNotMatch(s.wwids ?? '', new RegExp(OTHER_WWID));
     assert.equal(mapOf(s, OTHER_WWID), undefined, 'the LUN outside the config stays unassembled');
-    const text = await waitFor(async () => {
+    const text = await waitFor('apply success in /metrics', { timeoutMs: 60_000, everyMs: POLL_MS }, async () => {
       const t = await node.metrics();
       return metricValue(t, 'multipath_config_apply_success', {}) === 1 ? t : undefined;
-    }, 60_000, 'apply success in /metrics', POLL_MS);
+    });
     assert.equal(metricValue(text, 'multipath_map_info', { name: ALIAS }), 1);
     const score = exposure(await node.must('security'));
     assert.equal(score, documentedSecurity(info.debian)[1]);

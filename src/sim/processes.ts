@@ -142,6 +142,10 @@ const clip = (s: string, max = 2000): string => (s.length > max ? `${s.slice(0, 
  * is truthy) and returns that value; a probe that throws is retried. After `timeoutMs` it throws
  * with the last value seen and the last error.
  */
+/** Falsy values a probe returns for "not yet" when no `done` is given. */
+type NotYet = undefined | null | false | '' | 0;
+export async function waitFor<T>(what: string, limits: { timeoutMs: number; everyMs?: number }, probe: () => Promise<T>): Promise<Exclude<T, NotYet>>;
+export async function waitFor<T>(what: string, limits: { timeoutMs: number; everyMs?: number }, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T>;
 export async function waitFor<T>(
   what: string,
   limits: { timeoutMs: number; everyMs?: number },

@@ -161,10 +161,9 @@ export type Apply = z.infer<typeof Apply>;
 
 export const Multipathd = z.strictObject({
   /**
-   * auto: multipathd's pathname socket (0.12+) when it exists, else its CLI. Node.js cannot connect
-   * to the abstract socket of multipathd <= 0.11 (libuv passes the whole padded sun_path as the
-   * address, multipathd binds the exact length), so `socket` with an `@` address only reaches
-   * peers that bind the padded name, such as the simulator's fake multipathd.
+   * auto: the abstract socket where libuv connects with the exact name length (1.48+; older libuv
+   * passes the whole padded sun_path, which multipathd, binding the exact length, refuses), else
+   * the pathname socket (0.12+) when it exists, else multipathd's CLI.
    */
   transport: z.enum(['auto', 'socket', 'exec']).default('auto'),
   /** Socket address; a leading `@` means the abstract namespace. */
