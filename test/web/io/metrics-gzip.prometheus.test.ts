@@ -2,21 +2,20 @@
 // /metrics while one map changes on every scrape, so each gzip reply is a stream of several
 // members, some kept from the scrape before and some fresh: the target must be up with every sample.
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import { memoryLogger } from '../../../src/common/io/log.js';
 import type { Collector } from '../../../src/scrape/io/collector.js';
 import { generatedMaps, mapsReply } from '../../../src/sim/maps-reply.js';
-import { freePort } from '../../../src/sim/processes.js';
-import { PROMETHEUS_BIN, queryPrometheus } from '../../../src/sim/prometheus.js';
+import { queryPrometheus } from '../../../src/sim/prometheus.js';
 import { createApp } from '../../../src/web/io/http.js';
 import { NO_FAILURES, snapshotOfReply } from '../../support/scrape.js';
+import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
 
 const MAPS = generatedMaps(50, 4);
 let scrapes = 0;
@@ -30,9 +29,8 @@ const encodings: string[] = [];
 
 let work: string;
 let server: Server;
-let prom: ResultPromise | undefined;
+let prom: TestPrometheus | undefined;
 let promUrl: string;
-let promLog = '';
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'mpe-prom-gzip-'));
@@ -45,29 +43,12 @@ beforeAll(async () => {
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await writeFile(join(work, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: gzip\n    static_configs:\n      - targets: ['${target}']\n`);
-  const port = await freePort();
-  promUrl = `http://127.0.0.1:${port}/`;
-  prom = execa(PROMETHEUS_BIN, [`--config.file=${join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    reject: false,
-    all: true,
-    forceKillAfterDelay: 5000,
-    cleanup: true,
-  });
-  prom.all?.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-20_000)));
-  const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${promUrl}-/ready`).then((r) => r.ok, () => false))) {
-    if (prom.exitCode !== null) throw new Error(`prometheus exited: ${promLog}`);
-    if (Date.now() > deadline) throw new Error(`prometheus not ready after 60 s: ${promLog}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  prom = await startPrometheus(work, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: gzip\n    static_configs:\n      - targets: ['${target}']\n`);
+  promUrl = prom.url;
 });
 
 afterAll(async () => {
-  if (prom) {
-    prom.kill('SIGTERM');
-    await prom;
-  }
+  await prom?.proc.stop();
   server?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -80,7 +61,7 @@ describe('a real Prometheus scraping /metrics with gzip', () => {
     const deadline = Date.now() + 60_000;
     // Three scrapes after the first: later replies reuse members of earlier ones.
     while (encodings.filter((e) => e === 'gzip').length < 4 || (await value('up{job="gzip"}')) === undefined) {
-      if (Date.now() > deadline) throw new Error(`not scraped: ${JSON.stringify(encodings)}\n${promLog}`);
+      if (Date.now() > deadline) throw new Error(`not scraped: ${JSON.stringify(encodings)}\n${prom?.proc.output()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(encodings.filter((e) => e === 'gzip').length).toBeGreaterThanOrEqual(4);

@@ -5,18 +5,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { execa, type ResultPromise } from 'execa';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../../src/web/io/web-server.js';
-import { FIXED_EXPOSITION, freePort, makePki, type TestPki } from '../../support/certs.js';
+import { FIXED_EXPOSITION, makePki, type TestPki } from '../../support/certs.js';
+import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
 
 let pki: TestPki;
 let work: string;
-let prom: ResultPromise | undefined;
+let prom: TestPrometheus | undefined;
 let promUrl: string;
 const servers: WebServer[] = [];
-let promLog = '';
 
 function tinyApp(): express.Express {
   const app = express();
@@ -55,46 +54,21 @@ beforeAll(async () => {
   const tls = `    tls_config:\n      ca_file: ${pki.caCert}\n`;
   const job = (name: string, s: WebServer, extra: string) =>
     `  - job_name: ${name}\n    scheme: https\n${tls}${extra}    static_configs:\n      - targets: ['${target(s)}']\n`;
-  await writeFile(
-    join(work, 'prometheus.yml'),
-    [
+  const config = [
       'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n',
       job('tls-basic-auth', basic, '    basic_auth:\n      username: prometheus\n      password: s3cret\n'),
       job('no-credentials', basic, ''),
       job('wrong-password', basic, '    basic_auth:\n      username: prometheus\n      password: wrong\n'),
       job('mtls-with-cert', mtls, `      cert_file: ${pki.clientCert}\n      key_file: ${pki.clientKey}\n`),
       job('mtls-without-cert', mtls, ''),
-    ].join(''),
-  );
+  ].join('');
 
-  const port = await freePort();
-  promUrl = `http://127.0.0.1:${port}/`;
-  prom = execa(
-    'prometheus',
-    [
-      `--config.file=${join(work, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(work, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { reject: false, all: true, forceKillAfterDelay: 5000, cleanup: true },
-  );
-  prom.all?.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-20_000)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (prom.exitCode !== null) throw new Error(`prometheus exited: ${promLog}`);
-    const ready = await fetch(`${promUrl}-/ready`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`prometheus not ready after 60 s: ${promLog}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  prom = await startPrometheus(work, config);
+  promUrl = prom.url;
 });
 
 afterAll(async () => {
-  if (prom) {
-    prom.kill('SIGTERM');
-    await prom;
-  }
+  await prom?.proc.stop();
   await Promise.all(servers.map((s) => s.close()));
   if (work) await rm(work, { recursive: true, force: true });
   if (pki) await pki.cleanup();
@@ -108,7 +82,7 @@ describe('a real Prometheus scraping startWebServer', () => {
     for (;;) {
       up = Object.fromEntries((await query('up')).map((r) => [r.metric.job!, r.value[1]]));
       if (JOBS.every((j) => j in up)) break;
-      if (Date.now() > deadline) throw new Error(`not every job scraped: ${JSON.stringify(up)}\n${promLog}`);
+      if (Date.now() > deadline) throw new Error(`not every job scraped: ${JSON.stringify(up)}\n${prom?.proc.output()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     await new Promise((r) => setTimeout(r, 2500));
