@@ -6,14 +6,11 @@
 // survivor); multipathd down on a node (its alert notified once, the LUN alerts it inhibits
 // never). Every (alert, status) pair reaches the webhook exactly once. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh).
-import { REPO } from '../support/repo.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { type Simulation, startSimulation } from '../support/simulation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
+import type { SimCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type Monitoring, queryPrometheus, startMonitoring } from '../../src/sim/prometheus.js';
+import { alertmanagerAlerts, type Monitoring, queryPrometheus } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, parseScenario } from '../../src/sim/scenario.js';
 
 const scenario = parseScenario(
@@ -39,7 +36,7 @@ const CLUSTER = 'ha';
  * peer-timeout wait (1s) and two group intervals (2s each). */
 const SETTLE_MS = 5000;
 
-let dir: string;
+let sim: Simulation | undefined;
 let cluster: SimCluster | undefined;
 let mon: Monitoring | undefined;
 
@@ -61,21 +58,12 @@ const only = (list: ExpectedAlert[]): ExpectedAlert => {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'multipath-am-ha-'));
-  cluster = await startCluster({ scenario, root: REPO, dir: path.join(dir, 'cluster') });
-  mon = await startMonitoring({
-    root: REPO,
-    dir: path.join(dir, 'monitoring'),
-    cluster: CLUSTER,
-    targets: cluster.nodes.map((n) => ({ node: n.name, address: `127.0.0.1:${n.port}` })),
-    alertmanagerReplicas: 2,
-  });
+  sim = await startSimulation(scenario, { cluster: CLUSTER, alertmanagerReplicas: 2 });
+  ({ cluster, mon } = sim);
 }, 120_000);
 
 afterAll(async () => {
-  await mon?.stop();
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await sim?.stop();
   expect(liveProcesses().map((p) => p.name)).toEqual([]);
 }, 60_000);
 

@@ -12,14 +12,13 @@
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
+import { type Simulation, startSimulation } from '../support/simulation.js';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
+import type { SimCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix, startMonitoring } from '../../src/sim/prometheus.js';
+import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
 import { metricContract } from '../support/dashboard-lint.js';
 import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
@@ -29,7 +28,7 @@ const CLUSTER = 'e2e';
 /** Not asserted either way: its 10m `increase()` window is not shortened, so one fault fires it. */
 const TOLERATED = new Set(['MultipathPathFlapping']);
 
-let dir: string;
+let sim: Simulation | undefined;
 let cluster: SimCluster | undefined;
 let mon: Monitoring | undefined;
 /** When each phase was applied (index -> ms). */
@@ -63,20 +62,12 @@ const matches = (r: Received, a: ExpectedAlert) =>
   r.receiver === `multipath-${a.severity}`;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'multipath-e2e-'));
-  cluster = await startCluster({ scenario, root: REPO, dir: path.join(dir, 'cluster') });
-  mon = await startMonitoring({
-    root: REPO,
-    dir: path.join(dir, 'monitoring'),
-    cluster: CLUSTER,
-    targets: cluster.nodes.map((n) => ({ node: n.name, address: `127.0.0.1:${n.port}` })),
-  });
+  sim = await startSimulation(scenario, { cluster: CLUSTER });
+  ({ cluster, mon } = sim);
 }, 120_000);
 
 afterAll(async () => {
-  await mon?.stop();
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await sim?.stop();
   expect(liveProcesses().map((p) => p.name)).toEqual([]);
 }, 60_000);
 
