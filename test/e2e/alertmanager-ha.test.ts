@@ -6,11 +6,11 @@
 // survivor); multipathd down on a node (its alert notified once, the LUN alerts it inhibits
 // never). Every (alert, status) pair reaches the webhook exactly once. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh).
-import { type Simulation, startSimulation } from '../support/simulation.js';
+import { inhibitedInAlertmanager, type Simulation, startSimulation } from '../support/simulation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type Monitoring, queryPrometheus } from '../../src/sim/prometheus.js';
+import { alertmanagerAlerts, type Monitoring } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, parseScenario } from '../../src/sim/scenario.js';
 
 const scenario = parseScenario(
@@ -122,21 +122,8 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
     const { inhibited } = expectedAlerts(scenario, 5);
     expect(inhibited.length).toBeGreaterThan(0);
     const survivor = mon!.alertmanagers.find((am) => am.proc.running())!;
-    for (const a of inhibited) {
-      await waitFor(
-        `${alertKey(a)} firing in Prometheus`,
-        { timeoutMs: 30_000 },
-        () => queryPrometheus(mon!.prometheusUrl, `ALERTS{alertstate="firing",alertname="${a.alertname}",node="${a.node}",wwid="${a.wwid}"}`),
-        (s) => s.length === 1,
-      );
-    }
-    const held = await waitFor(
-      'the inhibited alerts in the surviving replica',
-      { timeoutMs: 20_000 },
-      () => alertmanagerAlerts(survivor.url),
-      (all) => inhibited.every((a) => all.some((x) => alertKey(x.labels) === alertKey(a))),
-    );
-    for (const a of inhibited) expect(held.find((x) => alertKey(x.labels) === alertKey(a))?.status.state, alertKey(a)).toBe('suppressed');
+    const held = await inhibitedInAlertmanager(mon!, survivor.url, inhibited, { firing: 30_000, held: 20_000 });
+    for (const [i, a] of inhibited.entries()) expect(held[i]!.status.state, alertKey(a)).toBe('suppressed');
     await sleep(SETTLE_MS);
     // every pair exactly once, and nothing else (the inhibited alerts above all)
     const want: Record<string, number> = { [`${alertKey(daemonDown)} firing`]: 1 };

@@ -12,13 +12,13 @@
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
-import { type Simulation, startSimulation } from '../support/simulation.js';
+import { inhibitedInAlertmanager, type Simulation, startSimulation } from '../support/simulation.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type Monitoring, queryPrometheus, readMatrix } from '../../src/sim/prometheus.js';
+import { type Monitoring, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
 import { metricContract } from '../support/dashboard-lint.js';
 import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
@@ -117,26 +117,12 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
     if (inhibited.length) {
       it(`phase ${index + 1} ${phase.name}: inhibited alerts fire in Prometheus but never reach the webhook`, async () => {
         const m = mon!;
-        for (const a of inhibited) {
-          await waitFor(
-            `${alertKey(a)} firing in Prometheus`,
-            { timeoutMs: 45_000 },
-            () => queryPrometheus(m.prometheusUrl, `ALERTS{alertstate="firing",alertname="${a.alertname}",node="${a.node}",wwid="${a.wwid}"}`),
-            (s) => s.length === 1,
-          );
-        }
         // Alertmanager holds them, suppressed by an inhibition; two group intervals later still no
         // notification.
-        const am = await waitFor(
-          'the inhibited alerts in Alertmanager',
-          { timeoutMs: 20_000 },
-          () => alertmanagerAlerts(m.alertmanagerUrl),
-          (all) => inhibited.every((a) => all.some((x) => alertKey(x.labels) === alertKey(a))),
-        );
-        for (const a of inhibited) {
-          const held = am.find((x) => alertKey(x.labels) === alertKey(a))!;
-          expect(held.status.state, alertKey(a)).toBe('suppressed');
-          expect(held.status.inhibitedBy.length, alertKey(a)).toBeGreaterThan(0);
+        const held = await inhibitedInAlertmanager(m, m.alertmanagerUrl, inhibited, { firing: 45_000, held: 20_000 });
+        for (const [i, a] of inhibited.entries()) {
+          expect(held[i]!.status.state, alertKey(a)).toBe('suppressed');
+          expect(held[i]!.status.inhibitedBy.length, alertKey(a)).toBeGreaterThan(0);
         }
         await sleep(5000);
         const leaked = received().filter((r) => r.status === 'firing' && inhibited.some((a) => r.key === alertKey(a)));

@@ -1,11 +1,12 @@
 // The simulated cluster with a real Prometheus and Alertmanager(s) in a temp dir, started and
-// stopped as one, for the end-to-end tests.
+// stopped as one, and what the end-to-end tests ask of it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
-import { type Monitoring, startMonitoring } from '../../src/sim/prometheus.js';
-import type { Scenario } from '../../src/sim/scenario.js';
+import { waitFor } from '../../src/sim/processes.js';
+import { alertmanagerAlerts, type AmAlert, type Monitoring, queryPrometheus, startMonitoring } from '../../src/sim/prometheus.js';
+import { alertKey, type ExpectedAlert, type Scenario } from '../../src/sim/scenario.js';
 import { REPO } from './repo.js';
 
 export interface Simulation {
@@ -38,4 +39,31 @@ export async function startSimulation(scenario: Scenario, opts: { cluster: strin
     await stop();
     throw err;
   }
+}
+
+/**
+ * Waits until every `inhibited` alert fires in Prometheus and is held, suppressed, by the
+ * Alertmanager at `alertmanagerUrl`; returns what that Alertmanager holds for them.
+ */
+export async function inhibitedInAlertmanager(
+  mon: Monitoring,
+  alertmanagerUrl: string,
+  inhibited: ExpectedAlert[],
+  timeoutMs: { firing: number; held: number },
+): Promise<AmAlert[]> {
+  for (const a of inhibited) {
+    await waitFor(
+      `${alertKey(a)} firing in Prometheus`,
+      { timeoutMs: timeoutMs.firing },
+      () => queryPrometheus(mon.prometheusUrl, `ALERTS{alertstate="firing",alertname="${a.alertname}",node="${a.node}",wwid="${a.wwid}"}`),
+      (s) => s.length === 1,
+    );
+  }
+  const all = await waitFor(
+    'the inhibited alerts in Alertmanager',
+    { timeoutMs: timeoutMs.held },
+    () => alertmanagerAlerts(alertmanagerUrl),
+    (held) => inhibited.every((a) => held.some((x) => alertKey(x.labels) === alertKey(a))),
+  );
+  return inhibited.map((a) => all.find((x) => alertKey(x.labels) === alertKey(a))!);
 }
