@@ -1,0 +1,236 @@
+// npm run bench:rules: the cluster rules at fleet size. A real Prometheus scrapes a synthetic fleet
+// (one target per node, every series of the 1.0 contract: the exporter's own pure render path turns
+// a generated 0.9.4 reply into each node's exposition, rendered once and served as bytes by one
+// HTTP server, /metrics?node=N) and evaluates the shipped rules and alerts at the shipped 30 s
+// interval. Per size it runs the baseline rules (a git revision) and then this tree's rules in the
+// same Prometheus on the same data (a config reload between them), reading every group's and
+// rule's evaluationTime from /api/v1/rules each cycle, and the head series and RSS at the end of
+// each phase. Prints one markdown table; results go to docs/benchmarks.md by hand.
+//
+// Knobs: RULES_BENCH_SIZES (nodes x LUNs, default "64x1000,256x200"), RULES_BENCH_CYCLES
+// (evaluation cycles measured per rule set, default 5), RULES_BENCH_BASELINE (git revision of the
+// baseline rules, default 01865b4; "none" to skip), RULES_BENCH_INTERVAL (default 30s, the shipped one).
+import { createServer } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { Config } from '../src/common/core/config.js';
+import { renderMetricsBytes } from '../src/scrape/core/metrics.js';
+import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
+import { PROMETHEUS_BIN } from '../src/sim/prometheus.js';
+import { freePort, sleep, spawnManaged, waitFor, waitHttpReady } from '../src/sim/processes.js';
+import { NO_FAILURES, snapshotOfReply } from '../test/support/scrape.js';
+
+const PATHS = 4;
+const SIZES = (process.env.RULES_BENCH_SIZES ?? '64x1000,256x200').split(',').map((s) => {
+  const [nodes, luns] = s.split('x').map(Number);
+  return { nodes: nodes!, luns: luns! };
+});
+const CYCLES = Number(process.env.RULES_BENCH_CYCLES ?? 5);
+const BASELINE = process.env.RULES_BENCH_BASELINE ?? '01865b4';
+const INTERVAL_S = Number((process.env.RULES_BENCH_INTERVAL ?? '30s').replace(/s$/, ''));
+const ALERTS_FILE = 'alerts/multipath.alerts.yml';
+const RULES_FILE = 'alerts/multipath.rules.yml';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+
+/** Each node's exposition: the same LUNs everywhere, every node expected to carry each with 4 paths, every path healthy. */
+function fleetExpositions(nodes: number, luns: number): Buffer[] {
+  const maps = generatedMaps(luns, PATHS);
+  const snapshot = snapshotOfReply(mapsReply(maps), { status: statusReply(maps) });
+  const names = Array.from({ length: nodes }, (_, i) => `node-${i}`);
+  const cluster = { nodes: names, luns: maps.map((m, i) => ({ wwid: m.wwid, alias: `lun-${i}`, paths: PATHS })) };
+  return names.map((node) => renderMetricsBytes({ snapshot, failures: NO_FAILURES, config: Config.parse({ node, cluster }), nodename: node, version: 'bench' }));
+}
+
+interface RuleReading {
+  name: string;
+  evaluationTime: number;
+}
+interface GroupReading {
+  name: string;
+  file: string;
+  evaluationTime: number;
+  lastEvaluation: string;
+  rules: RuleReading[];
+}
+
+async function ruleGroups(url: string): Promise<GroupReading[]> {
+  const body = (await (await fetch(`${url}api/v1/rules`)).json()) as { data: { groups: GroupReading[] } };
+  return body.data.groups;
+}
+
+async function headSeries(url: string): Promise<number> {
+  const body = (await (await fetch(`${url}api/v1/status/tsdb`)).json()) as { data: { headStats: { numSeries: number } } };
+  return body.data.headStats.numSeries;
+}
+
+async function rssBytes(url: string): Promise<number> {
+  const text = await (await fetch(`${url}metrics`)).text();
+  return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+async function scrapedTargets(url: string): Promise<number> {
+  const body = (await (await fetch(`${url}api/v1/query?query=${encodeURIComponent('count(up{job="multipath"} == 1)')}`)).json()) as {
+    data: { result: { value: [number, string] }[] };
+  };
+  return Number(body.data.result[0]?.value[1] ?? 0);
+}
+
+function prometheusConfig(port: number, nodes: number, ruleFiles: string[]): string {
+  const targets = Array.from({ length: nodes }, (_, i) => `'node-${i}'`).join(', ');
+  return [
+    'global:',
+    `  scrape_interval: ${INTERVAL_S}s`,
+    `  evaluation_interval: ${INTERVAL_S}s`,
+    'rule_files:',
+    ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
+    'scrape_configs:',
+    '  - job_name: multipath',
+    `    scrape_timeout: ${Math.min(INTERVAL_S, 25)}s`,
+    `    static_configs: [{ targets: [${targets}] }]`,
+    '    relabel_configs:',
+    // node and instance from the target name as a real fleet would have them; every target is
+    // then scraped from the one fleet server, which picks the node's exposition by parameter
+    '      - { source_labels: [__address__], target_label: node }',
+    '      - { source_labels: [__address__], target_label: __param_node }',
+    "      - { source_labels: [__address__], target_label: instance, replacement: '$1:10036' }",
+    `      - { target_label: __address__, replacement: '127.0.0.1:${port}' }`,
+    '',
+  ].join('\n');
+}
+
+interface Phase {
+  rules: string;
+  /** Per group: evaluation times of the cycles measured, seconds. */
+  groups: Map<string, number[]>;
+  /** Per group: per rule name, evaluation times. */
+  rules_: Map<string, Map<string, number[]>>;
+  headSeries: number;
+  rssBytes: number;
+}
+
+/** Waits for `cycles` new evaluations of every group of the loaded files and collects their times. */
+async function measure(url: string, label: string, files: string[], cycles: number): Promise<Phase> {
+  const phase: Phase = { rules: label, groups: new Map(), rules_: new Map(), headSeries: 0, rssBytes: 0 };
+  const seen = new Map<string, Set<string>>();
+  const ofPhase = (g: GroupReading) => files.some((f) => g.file.endsWith(f));
+  // the first evaluation after a (re)load is skipped: it may overlap the reload
+  const skipped = new Map<string, string>();
+  const deadline = Date.now() + (cycles + 3) * INTERVAL_S * 1000 * 4;
+  for (;;) {
+    const groups = (await ruleGroups(url)).filter(ofPhase);
+    for (const g of groups) {
+      if (g.lastEvaluation.startsWith('0001')) continue;
+      if (!skipped.has(g.name)) skipped.set(g.name, g.lastEvaluation);
+      if (skipped.get(g.name) === g.lastEvaluation) continue;
+      const s = seen.get(g.name) ?? new Set<string>();
+      seen.set(g.name, s);
+      if (s.has(g.lastEvaluation) || s.size >= cycles) continue;
+      s.add(g.lastEvaluation);
+      phase.groups.set(g.name, [...(phase.groups.get(g.name) ?? []), g.evaluationTime]);
+      const perRule = phase.rules_.get(g.name) ?? new Map<string, number[]>();
+      phase.rules_.set(g.name, perRule);
+      for (const r of g.rules) perRule.set(r.name, [...(perRule.get(r.name) ?? []), r.evaluationTime]);
+      process.stderr.write(`  ${label} ${g.name}: cycle ${s.size}, ${g.evaluationTime.toFixed(3)} s\n`);
+    }
+    if (groups.length > 0 && groups.every((g) => (seen.get(g.name)?.size ?? 0) >= cycles)) break;
+    if (Date.now() > deadline) throw new Error(`${label}: fewer than ${cycles} evaluations of every group in time`);
+    await sleep(2000);
+  }
+  phase.headSeries = await headSeries(url);
+  phase.rssBytes = await rssBytes(url);
+  return phase;
+}
+
+async function benchSize(nodes: number, luns: number, dir: string): Promise<{ nodes: number; luns: number; phases: Phase[]; wallS: number }> {
+  const started = Date.now();
+  const expositions = fleetExpositions(nodes, luns);
+  const server = createServer((req, res) => {
+    const node = Number(/[?&]node=node-(\d+)/.exec(req.url ?? '')?.[1] ?? NaN);
+    const body = expositions[node];
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': body.length }).end(body);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const work = await mkdtemp(join(dir, `fleet-${nodes}x${luns}-`));
+  const sets: { label: string; files: string[] }[] = [];
+  if (BASELINE !== 'none') {
+    const baseline = join(work, 'baseline.rules.yml');
+    const baselineAlerts = join(work, 'baseline.alerts.yml');
+    await writeFile(baseline, (await execa('git', ['show', `${BASELINE}:${RULES_FILE}`])).stdout);
+    await writeFile(baselineAlerts, (await execa('git', ['show', `${BASELINE}:${ALERTS_FILE}`])).stdout);
+    sets.push({ label: `baseline ${BASELINE}`, files: [baseline, baselineAlerts] });
+  }
+  sets.push({ label: 'this tree', files: [join(process.cwd(), RULES_FILE), join(process.cwd(), ALERTS_FILE)] });
+  const promPort = await freePort();
+  const url = `http://127.0.0.1:${promPort}/`;
+  const configFile = join(work, 'prometheus.yml');
+  await writeFile(configFile, prometheusConfig(port, nodes, []));
+  const prom = spawnManaged('prometheus', PROMETHEUS_BIN, [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(work, 'data')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`,
+    '--web.enable-lifecycle',
+    '--log.level=warn',
+  ]);
+  const phases: Phase[] = [];
+  try {
+    await waitHttpReady(`${url}-/ready`, { timeoutMs: 120_000, proc: prom });
+    process.stderr.write(`${nodes} x ${luns}: waiting for every target to be scraped\n`);
+    await waitFor(`${nodes} targets up`, { timeoutMs: 10 * INTERVAL_S * 1000, everyMs: 2000 }, () => scrapedTargets(url), (n) => n === nodes);
+    for (const set of sets) {
+      await writeFile(configFile, prometheusConfig(port, nodes, set.files));
+      const reload = await fetch(`${url}-/reload`, { method: 'POST' });
+      if (!reload.ok) throw new Error(`reload for ${set.label} failed: ${await reload.text()}`);
+      phases.push(await measure(url, set.label, set.files, CYCLES));
+    }
+  } finally {
+    await prom.stop(10_000);
+    await new Promise((resolve) => server.close(resolve));
+    await rm(work, { recursive: true, force: true });
+  }
+  return { nodes, luns, phases, wallS: (Date.now() - started) / 1000 };
+}
+
+const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
+
+const dir = await mkdtemp(join(tmpdir(), 'mpe-rules-bench-'));
+try {
+  const startLoad = loadavg();
+  const results = [];
+  for (const size of SIZES) results.push(await benchSize(size.nodes, size.luns, dir));
+  const endLoad = loadavg();
+  const version = (await execa(PROMETHEUS_BIN, ['--version'], { reject: false })).stdout.split('\n')[0];
+  console.log(`\n${version}; ${cpus().length} cores; evaluation interval ${INTERVAL_S} s; ${CYCLES} cycles per rule set (median, max); load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${endLoad.map((l) => l.toFixed(2)).join(' ')} at the end\n`);
+  console.log('| fleet | rules | group | evaluation median | max | slowest rule (median) | head series | per node | RSS | per node |');
+  console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    for (const p of r.phases) {
+      for (const [group, times] of p.groups) {
+        const perRule = [...(p.rules_.get(group) ?? new Map<string, number[]>())].map(([name, ts]) => ({ name, t: median(ts) })).sort((a, b) => b.t - a.t);
+        const slowest = perRule[0] ? `${perRule[0].name} ${fmt(perRule[0].t)}` : '-';
+        console.log(
+          `| ${r.nodes} x ${r.luns} x ${PATHS} | ${p.rules} | ${group} | ${fmt(median(times))} | ${fmt(Math.max(...times))} | ${slowest} | ${p.headSeries.toLocaleString('en-US')} | ${Math.round(p.headSeries / r.nodes).toLocaleString('en-US')} | ${(p.rssBytes / 2 ** 30).toFixed(2)} GiB | ${(p.rssBytes / r.nodes / 2 ** 20).toFixed(0)} MiB |`,
+        );
+      }
+    }
+  }
+  console.log('\nPer rule (median over the cycles):\n');
+  for (const r of results) {
+    for (const p of r.phases) {
+      for (const [group, perRule] of p.rules_) {
+        const list = [...perRule].map(([name, ts]) => `${name} ${fmt(median(ts))}`).join(', ');
+        console.log(`- ${r.nodes} x ${r.luns}, ${p.rules}, ${group}: ${list}`);
+      }
+    }
+  }
+  console.log(`\nwall time: ${results.map((r) => `${r.nodes} x ${r.luns} ${Math.round(r.wallS)} s`).join(', ')}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
