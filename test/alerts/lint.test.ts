@@ -115,7 +115,7 @@ describe('alert rules', () => {
         expect(d).toContain('{{ $labels.wwid }}');
         expect(d).toContain('{{ $labels.alias }}');
         // the alias is joined onto the LUN alerts
-        expect(a.expr).toMatch(/group_left \(alias\)\s+node_wwid:multipath_alias:info/);
+        expect(a.expr).toMatch(/group_left \(alias\)\s+node_wwid:multipath_alert_alias:info/);
       }
       expect(d).toMatch(/\.$/);
     });

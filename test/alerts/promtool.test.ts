@@ -30,7 +30,7 @@ describe('promtool', () => {
     const r = await promtool(['check', 'rules', ...ruleFiles], REPO);
     expect(r.all).not.toMatch(/WARNING|FAILED/);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toMatch(/SUCCESS: 8 rules found/);
+    expect(r.all).toMatch(/SUCCESS: 14 rules found/);
     expect(r.all).toMatch(/SUCCESS: 15 rules found/);
   });
 
@@ -67,31 +67,46 @@ describe('promtool', () => {
 
   // Every alert's promtool tests catch a broken expression: one that never fires fails its firing
   // case, and the new alerts' targeted mutations (a threshold, a join, a comparison) fail their
-  // not-firing cases.
-  type AlertFile = { groups: { rules: { alert: string; expr: string }[] }[] };
-  const alertsFile = parse(readFileSync(path.join(REPO, ruleFiles[1]!), 'utf8')) as AlertFile;
-  const mutations: [alert: string, what: string, mutate: (expr: string) => string][] = [
-    ...alertsFile.groups.flatMap((g) => g.rules).map((r): [string, string, (e: string) => string] => [r.alert, 'never fires', () => 'vector(1) > 2']),
-    ['MultipathLunQueueingExpiring', 'threshold 3600 s', (e) => e.replace('< 300', '< 3600')],
-    ['MultipathLunQueueingExpiring', 'any queueing mode', (e) => e.replace('multipath_map_queueing_seconds_left{job="multipath"} < 300', 'multipath_map_queueing_seconds_left{job="multipath"}')],
-    ['MultipathLunQueueingForever', 'active paths ignored', (e) => e.replace('(multipath_map_paths_active{job="multipath"} == 0)', '(multipath_map_paths_active{job="multipath"} >= 0)')],
-    ['MultipathLunQueueingForever', 'any mode', (e) => e.replace('mode="queue"', 'mode=~".+"')],
-    ['MultipathDaemonBusy', 'busy or not', (e) => e.replace('== 1', '>= 0')],
-    ['MultipathDaemonReconfigurePending', 'pending or not', (e) => e.replace('== 1', '>= 0')],
+  // not-firing cases. A LUN alert's condition is a recorded rule (alerts/multipath.rules.yml), so
+  // those mutations break that rule; an alert that loses its alias set (the join) fails too.
+  type RuleFile = { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] };
+  const alertsFile = parse(readFileSync(path.join(REPO, ruleFiles[1]!), 'utf8')) as RuleFile;
+  const rulesFile = parse(readFileSync(path.join(REPO, ruleFiles[0]!), 'utf8')) as RuleFile;
+  const ALERT_ALIAS = 'node_wwid:multipath_alert_alias:info';
+  const mutations: [alert: string, what: string, rule: string, mutate: (expr: string) => string][] = [
+    ...alertsFile.groups.flatMap((g) => g.rules).map((r): [string, string, string, (e: string) => string] => [r.alert!, 'never fires', r.alert!, () => 'vector(1) > 2']),
+    ['MultipathLunQueueingExpiring', 'threshold 3600 s', 'node_wwid:multipath_map_queueing_seconds_left:expiring', (e) => e.replace('< 300', '< 3600')],
+    ['MultipathLunQueueingExpiring', 'any queueing mode', 'node_wwid:multipath_map_queueing_seconds_left:expiring', (e) => e.replace('multipath_map_queueing_seconds_left{job="multipath"} < 300', 'multipath_map_queueing_seconds_left{job="multipath"}')],
+    ['MultipathLunQueueingForever', 'active paths ignored', 'node_wwid:multipath_map_queueing_forever:bool', (e) => e.replace('(multipath_map_paths_active{job="multipath"} == 0)', '(multipath_map_paths_active{job="multipath"} >= 0)')],
+    ['MultipathLunQueueingForever', 'any mode', 'node_wwid:multipath_map_queueing_forever:bool', (e) => e.replace('mode="queue"', 'mode=~".+"')],
+    ['MultipathLunRedundancyLost', 'optimal or not', 'node_wwid:multipath_map_paths_active:short_of_expected', (e) => e.replace('state="optimal"', 'state=~".+"')],
+    ['MultipathDaemonBusy', 'busy or not', 'MultipathDaemonBusy', (e) => e.replace('== 1', '>= 0')],
+    ['MultipathDaemonReconfigurePending', 'pending or not', 'MultipathDaemonReconfigurePending', (e) => e.replace('== 1', '>= 0')],
+    ...['MultipathLunFailed', 'MultipathLunMissing', 'MultipathPathFlapping', 'MultipathLunQueueingExpiring', 'MultipathLunQueueingForever'].map(
+      (alert): [string, string, string, (e: string) => string] => [alert, 'its condition left out of the alias set', ALERT_ALIAS, (e) => e.replace(conditionOf(alert), `(${conditionOf(alert)} unless ${conditionOf(alert)})`)],
+    ),
   ];
 
-  it.each(mutations)('test rules alerts.test.yml fails when %s is broken: %s', async (alert, _what, mutate) => {
+  /** The recorded condition a LUN alert reads, as it appears in the alias set. */
+  function conditionOf(alert: string): string {
+    const expr = alertsFile.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)!.expr;
+    const first = expr.trim().split('\n')[0]!.trim();
+    return first.startsWith('(node_wwid:multipath_state:code') ? 'node_wwid:multipath_state:code > 0' : first;
+  }
+
+  it.each(mutations)('test rules alerts.test.yml fails when %s is broken: %s', async (alert, _what, ruleName, mutate) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mp-alerts-'));
     try {
       mkdirSync(path.join(dir, 'alerts'));
       mkdirSync(path.join(dir, 'test/rules'), { recursive: true });
-      const copy = structuredClone(alertsFile);
-      const rule = copy.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)!;
+      const alertsCopy = structuredClone(alertsFile);
+      const rulesCopy = structuredClone(rulesFile);
+      const rule = [...alertsCopy.groups, ...rulesCopy.groups].flatMap((g) => g.rules).find((r) => (r.alert ?? r.record) === ruleName)!;
       const mutated = mutate(rule.expr);
       expect(mutated).not.toBe(rule.expr);
       rule.expr = mutated;
-      writeFileSync(path.join(dir, ruleFiles[1]!), stringify(copy));
-      copyFileSync(path.join(REPO, ruleFiles[0]!), path.join(dir, ruleFiles[0]!));
+      writeFileSync(path.join(dir, ruleFiles[0]!), stringify(rulesCopy));
+      writeFileSync(path.join(dir, ruleFiles[1]!), stringify(alertsCopy));
       copyFileSync(path.join(rulesDir, 'alerts.test.yml'), path.join(dir, 'test/rules/alerts.test.yml'));
       const r = await promtool(['test', 'rules', 'alerts.test.yml'], path.join(dir, 'test/rules'));
       expect(r.exitCode, r.all).not.toBe(0);
