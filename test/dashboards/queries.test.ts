@@ -146,18 +146,23 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
 
     it('the cluster state (max without (node))', async () => {
       const { problems } = await keepsNode('max without (node) (node_wwid:multipath_state:code)', 'max without () (node_wwid:multipath_state:code)');
-      expect(problems).toEqual([carriesNode('wwid:multipath_state:max').replace('%s', 'A')]);
+      // the zero counts are filled from the roll-up, so they carry node too
+      expect(problems).toEqual([
+        carriesNode('wwid:multipath_state:max').replace('%s', 'A'),
+        ...['D', 'E', 'F', 'G', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)),
+      ]);
     });
 
-    it('the per-state node counts (count without (node)): wrong counts and a node label', async () => {
-      const { problems, optimalNodes } = await keepsNode('count without (node)', 'count without ()');
+    it('the per-state node counts (count_values without (node)): wrong counts and a node label', async () => {
+      const { problems, optimalNodes } = await keepsNode('count_values without (node)', 'count_values without ()');
       expect(optimalNodes[W3]).toBe(1);
       // no cell is failed (G): only the zeros, which are right, count it
       expect(problems).toEqual(['D', 'E', 'F', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)));
     });
 
-    it('the zero counts (group without (node))', async () => {
-      const { problems, optimalNodes } = await keepsNode('0 * group without (node)', '0 * group without ()');
+    // the zeros come from the per-WWID roll-up; filled from the cells instead they carry node
+    it('the zero counts (0 * wwid:multipath_state:max)', async () => {
+      const { problems, optimalNodes } = await keepsNode('0 * wwid:multipath_state:max', '0 * node_wwid:multipath_state:code');
       expect(optimalNodes[W3]).toBe(2);
       expect(problems).toEqual(['D', 'E', 'F', 'G', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)));
     });
