@@ -167,7 +167,7 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<{ no
     await writeFile(baselineAlerts, (await execa('git', ['show', `${BASELINE}:${ALERTS_FILE}`])).stdout);
     sets.push({ label: `baseline ${BASELINE}`, files: [baseline, baselineAlerts] });
   }
-  sets.push({ label: 'this tree', files: [join(process.cwd(), RULES_FILE), join(process.cwd(), ALERTS_FILE)] });
+  sets.push({ label: 'this tree', files: [join(dir, 'tree.rules.yml'), join(dir, 'tree.alerts.yml')] });
   const promPort = await freePort();
   const url = `http://127.0.0.1:${promPort}/`;
   const configFile = join(work, 'prometheus.yml');
@@ -183,7 +183,7 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<{ no
   try {
     await waitHttpReady(`${url}-/ready`, { timeoutMs: 120_000, proc: prom });
     process.stderr.write(`${nodes} x ${luns}: waiting for every target to be scraped\n`);
-    await waitFor(`${nodes} targets up`, { timeoutMs: 10 * INTERVAL_S * 1000, everyMs: 2000 }, () => scrapedTargets(url), (n) => n === nodes);
+    await waitFor(`${nodes} targets up`, { timeoutMs: 30 * 60_000, everyMs: 5000 }, () => scrapedTargets(url), (n) => n === nodes);
     for (const set of sets) {
       await writeFile(configFile, prometheusConfig(port, nodes, set.files));
       const reload = await fetch(`${url}-/reload`, { method: 'POST' });
@@ -202,6 +202,9 @@ const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : s < 10 ? `
 
 const dir = await mkdtemp(join(tmpdir(), 'mpe-rules-bench-'));
 try {
+  // this tree's rules as they are when the run starts, so an edit during the run changes nothing
+  await writeFile(join(dir, 'tree.rules.yml'), await readFile(RULES_FILE, 'utf8'));
+  await writeFile(join(dir, 'tree.alerts.yml'), await readFile(ALERTS_FILE, 'utf8'));
   const startLoad = loadavg();
   const results = [];
   for (const size of SIZES) results.push(await benchSize(size.nodes, size.luns, dir));
