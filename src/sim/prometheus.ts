@@ -210,11 +210,18 @@ export async function shippedScrapeExample(root: string): Promise<string | undef
   return existsSync(examplePath) ? readFile(examplePath, 'utf8') : undefined;
 }
 
+/** Writes the shipped recording rules and the alerting rules with `for:` shortened into `dir`; returns both paths. */
+export async function writeShippedRules(root: string, dir: string, shorten: ShortenOptions): Promise<string[]> {
+  const [rules, alerts] = [path.join(dir, 'multipath.rules.yml'), path.join(dir, 'multipath.alerts.yml')];
+  await writeFile(rules, await readFile(path.join(root, 'alerts/multipath.rules.yml'), 'utf8'));
+  await writeFile(alerts, shortenAlertRules(await readFile(path.join(root, 'alerts/multipath.alerts.yml'), 'utf8'), shorten));
+  return [rules, alerts];
+}
+
 /** Writes the transformed configs and starts Alertmanager, then Prometheus; waits until both are ready. */
 export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
   await mkdir(opts.dir, { recursive: true });
   const file = (name: string) => path.join(opts.dir, name);
-  const shipped = (rel: string) => readFile(path.join(opts.root, rel), 'utf8');
 
   const webhook = await startWebhook();
   const started: Managed[] = [];
@@ -234,15 +241,14 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     });
     started.push(...alertmanagers.map((am) => am.proc));
     const promPort = await freePort();
-    await writeFile(file('multipath.rules.yml'), await shipped('alerts/multipath.rules.yml'));
-    await writeFile(file('multipath.alerts.yml'), shortenAlertRules(await shipped('alerts/multipath.alerts.yml'), opts.shorten ?? DEFAULT_SHORTEN));
+    const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
     await writeFile(
       file('prometheus.yml'),
       prometheusForSim({
         example: await shippedScrapeExample(opts.root),
         targets: opts.targets,
         cluster: opts.cluster,
-        ruleFiles: [file('multipath.rules.yml'), file('multipath.alerts.yml')],
+        ruleFiles,
         alertmanager: alertmanagers.map((am) => am.url.replace(/^http:\/\//, '')),
         scrapeInterval: opts.scrapeInterval ?? '1s',
         evaluationInterval: opts.evaluationInterval ?? '1s',
