@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a Debian machine: the JavaScript dependencies and
-# the real tools they run (promtool/prometheus, alertmanager/amtool, multipath-tools, chromium,
+# the real tools they run (promtool/prometheus, alertmanager/amtool, victoria-metrics, multipath-tools, chromium,
 # qemu and a kernel for the lab). Idempotent; says exactly what to install when it cannot.
 #
 # It never changes the state of a host service: no stop, restart or reload (the tests start their
 # own Prometheus, Alertmanager and fake multipathd on free ports), and the packages Debian would
-# start on install (prometheus, alertmanager) are installed with a policy-rc.d that denies every
+# start on install (prometheus, alertmanager, victoria-metrics) are installed with a policy-rc.d that denies every
 # start, for the duration of the install only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,9 @@ if [[ "$PROFILE" == test ]]; then
   NEED+=(
     [/sbin/multipath]=multipath-tools
     [/usr/bin/chromium]=chromium
+    # the second engine of the multi-cluster e2e (single-node server and vmalert)
+    [/usr/bin/victoria-metrics]=victoria-metrics
+    [/usr/bin/vmalert]=victoria-metrics
     # TLS tests, the .deb, the unit, the clean Debian 12 root, the install guide
     [/usr/bin/openssl]=openssl
     [/usr/bin/python3]=python3

@@ -107,7 +107,7 @@ export interface Monitoring {
   prometheus: Managed;
   alertmanager: Managed;
   /** Every replica (the first is `alertmanager`), each with its URL. */
-  alertmanagers: { proc: Managed; url: string }[];
+  alertmanagers: AlertmanagerReplica[];
   stop(): Promise<void>;
 }
 
@@ -133,14 +133,95 @@ export const ALERTMANAGER_GOSSIP_FLAGS = [
   '--cluster.settle-timeout=10s',
 ];
 
+export interface AlertmanagerClusterOptions {
+  root: string;
+  /** Temp dir for the config and each replica's storage (exists). */
+  dir: string;
+  webhook: Webhook;
+  /** Replicas, peered on loopback (1: no cluster). */
+  replicas: number;
+  groupWait?: string;
+  groupInterval?: string;
+  repeatInterval?: string;
+}
+
+export interface AlertmanagerReplica {
+  proc: Managed;
+  url: string;
+}
+
+/**
+ * Writes the transformed Alertmanager example and starts its replicas (gossiping on loopback when
+ * there is more than one); returns them at once, each with its URL (wait for `/-/ready`).
+ */
+export async function spawnAlertmanagers(opts: AlertmanagerClusterOptions): Promise<AlertmanagerReplica[]> {
+  if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`${ALERTMANAGER_BIN} is missing: run scripts/install-deps.sh (Debian package prometheus-alertmanager)`);
+  const { replicas } = opts;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`alertmanagerReplicas must be a positive integer, got ${replicas}`);
+  const file = (name: string) => path.join(opts.dir, name);
+  const amPorts: number[] = [];
+  const gossipPorts: number[] = [];
+  for (let i = 0; i < replicas; i++) amPorts.push(await freePort());
+  if (replicas > 1) for (let i = 0; i < replicas; i++) gossipPorts.push(await freePort());
+  await writeFile(
+    file('alertmanager.yml'),
+    alertmanagerForSim(await readFile(path.join(opts.root, 'alerts/alertmanager.example.yml'), 'utf8'), {
+      webhookBase: opts.webhook.url,
+      groupWait: opts.groupWait ?? '1s',
+      groupInterval: opts.groupInterval ?? '2s',
+      repeatInterval: opts.repeatInterval ?? '1h',
+    }),
+  );
+  return amPorts.map((port, i) => {
+    const gossip =
+      replicas > 1
+        ? [
+            `--cluster.listen-address=127.0.0.1:${gossipPorts[i]}`,
+            `--cluster.advertise-address=127.0.0.1:${gossipPorts[i]}`,
+            ...gossipPorts.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`),
+            ...ALERTMANAGER_GOSSIP_FLAGS,
+          ]
+        : ['--cluster.listen-address='];
+    const proc = spawnManaged(replicas > 1 ? `alertmanager ${i + 1}` : 'alertmanager', ALERTMANAGER_BIN, [
+      `--config.file=${file('alertmanager.yml')}`,
+      `--storage.path=${file(replicas > 1 ? `alertmanager-data-${i + 1}` : 'alertmanager-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...gossip,
+      '--log.level=warn',
+    ]);
+    return { proc, url: `http://127.0.0.1:${port}` };
+  });
+}
+
+/** Starts Prometheus on `port` with the config file given (`agent`: agent mode, no local storage or rules). */
+export function spawnPrometheus(name: string, opts: { configFile: string; dataDir: string; port: number; agent?: boolean }): Managed {
+  if (!existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} is missing: run scripts/install-deps.sh (Debian package prometheus)`);
+  return spawnManaged(name, PROMETHEUS_BIN, [
+    `--config.file=${opts.configFile}`,
+    ...(opts.agent ? ['--enable-feature=agent', `--storage.agent.path=${opts.dataDir}`] : [`--storage.tsdb.path=${opts.dataDir}`]),
+    `--web.listen-address=127.0.0.1:${opts.port}`,
+    '--log.level=warn',
+  ]);
+}
+
+/** Text of examples/prometheus.yml, when the repository has one (its `multipath` job is the template). */
+export async function shippedScrapeExample(root: string): Promise<string | undefined> {
+  const examplePath = path.join(root, 'examples/prometheus.yml');
+  return existsSync(examplePath) ? readFile(examplePath, 'utf8') : undefined;
+}
+
+/** Writes the shipped recording rules and the alerting rules with `for:` shortened into `dir`; returns both paths. */
+export async function writeShippedRules(root: string, dir: string, shorten: ShortenOptions): Promise<string[]> {
+  const [rules, alerts] = [path.join(dir, 'multipath.rules.yml'), path.join(dir, 'multipath.alerts.yml')];
+  await writeFile(rules, await readFile(path.join(root, 'alerts/multipath.rules.yml'), 'utf8'));
+  await writeFile(alerts, shortenAlertRules(await readFile(path.join(root, 'alerts/multipath.alerts.yml'), 'utf8'), shorten));
+  return [rules, alerts];
+}
+
 /** Writes the transformed configs and starts Alertmanager, then Prometheus; waits until both are ready. */
 export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
-  for (const bin of [PROMETHEUS_BIN, ALERTMANAGER_BIN]) {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/install-deps.sh (Debian packages prometheus, prometheus-alertmanager)`);
-  }
   await mkdir(opts.dir, { recursive: true });
   const file = (name: string) => path.join(opts.dir, name);
-  const shipped = (rel: string) => readFile(path.join(opts.root, rel), 'utf8');
 
   const webhook = await startWebhook();
   const started: Managed[] = [];
@@ -149,64 +230,31 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     await webhook.close();
   };
   try {
-    const replicas = opts.alertmanagerReplicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`alertmanagerReplicas must be a positive integer, got ${replicas}`);
-    const amPorts: number[] = [];
-    const gossipPorts: number[] = [];
-    for (let i = 0; i < replicas; i++) amPorts.push(await freePort());
-    if (replicas > 1) for (let i = 0; i < replicas; i++) gossipPorts.push(await freePort());
+    const alertmanagers = await spawnAlertmanagers({
+      root: opts.root,
+      dir: opts.dir,
+      webhook,
+      replicas: opts.alertmanagerReplicas ?? 1,
+      groupWait: opts.groupWait,
+      groupInterval: opts.groupInterval,
+      repeatInterval: opts.repeatInterval,
+    });
+    started.push(...alertmanagers.map((am) => am.proc));
     const promPort = await freePort();
-    await writeFile(
-      file('alertmanager.yml'),
-      alertmanagerForSim(await shipped('alerts/alertmanager.example.yml'), {
-        webhookBase: webhook.url,
-        groupWait: opts.groupWait ?? '1s',
-        groupInterval: opts.groupInterval ?? '2s',
-        repeatInterval: opts.repeatInterval ?? '1h',
-      }),
-    );
-    await writeFile(file('multipath.rules.yml'), await shipped('alerts/multipath.rules.yml'));
-    await writeFile(file('multipath.alerts.yml'), shortenAlertRules(await shipped('alerts/multipath.alerts.yml'), opts.shorten ?? DEFAULT_SHORTEN));
-    const examplePath = path.join(opts.root, 'examples/prometheus.yml');
+    const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
     await writeFile(
       file('prometheus.yml'),
       prometheusForSim({
-        example: existsSync(examplePath) ? await readFile(examplePath, 'utf8') : undefined,
+        example: await shippedScrapeExample(opts.root),
         targets: opts.targets,
         cluster: opts.cluster,
-        ruleFiles: [file('multipath.rules.yml'), file('multipath.alerts.yml')],
-        alertmanager: amPorts.map((p) => `127.0.0.1:${p}`),
+        ruleFiles,
+        alertmanager: alertmanagers.map((am) => am.url.replace(/^http:\/\//, '')),
         scrapeInterval: opts.scrapeInterval ?? '1s',
         evaluationInterval: opts.evaluationInterval ?? '1s',
       }),
     );
-
-    const alertmanagers = amPorts.map((port, i) => {
-      const gossip =
-        replicas > 1
-          ? [
-              `--cluster.listen-address=127.0.0.1:${gossipPorts[i]}`,
-              `--cluster.advertise-address=127.0.0.1:${gossipPorts[i]}`,
-              ...gossipPorts.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`),
-              ...ALERTMANAGER_GOSSIP_FLAGS,
-            ]
-          : ['--cluster.listen-address='];
-      const proc = spawnManaged(replicas > 1 ? `alertmanager ${i + 1}` : 'alertmanager', ALERTMANAGER_BIN, [
-        `--config.file=${file('alertmanager.yml')}`,
-        `--storage.path=${file(replicas > 1 ? `alertmanager-data-${i + 1}` : 'alertmanager-data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        ...gossip,
-        '--log.level=warn',
-      ]);
-      started.push(proc);
-      return { proc, url: `http://127.0.0.1:${port}` };
-    });
-    const prometheus = spawnManaged('prometheus', PROMETHEUS_BIN, [
-      `--config.file=${file('prometheus.yml')}`,
-      `--storage.tsdb.path=${file('prometheus-data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ]);
+    const prometheus = spawnPrometheus('prometheus', { configFile: file('prometheus.yml'), dataDir: file('prometheus-data'), port: promPort });
     started.push(prometheus);
     const prometheusUrl = `http://127.0.0.1:${promPort}`;
     await Promise.all([
@@ -252,12 +300,15 @@ export interface MatrixReading {
   aliases: Record<string, string>;
 }
 
-/** The matrix and roll-up as Prometheus' recording rules compute them. */
-export async function readMatrix(baseUrl: string): Promise<MatrixReading> {
+/**
+ * The matrix and roll-up as the recording rules compute them, read through the Prometheus query API
+ * (Prometheus or VictoriaMetrics); `matchers` (`cluster="east"`) selects one cluster's series.
+ */
+export async function readMatrix(baseUrl: string, matchers = ''): Promise<MatrixReading> {
   const [cellSamples, rollSamples, aliasSamples] = await Promise.all([
-    queryPrometheus(baseUrl, 'node_wwid:multipath_state:code'),
-    queryPrometheus(baseUrl, 'wwid:multipath_state:max'),
-    queryPrometheus(baseUrl, 'node_wwid:multipath_alias:info').catch(() => [] as PromSample[]),
+    queryPrometheus(baseUrl, `node_wwid:multipath_state:code{${matchers}}`),
+    queryPrometheus(baseUrl, `wwid:multipath_state:max{${matchers}}`),
+    queryPrometheus(baseUrl, `node_wwid:multipath_alias:info{${matchers}}`).catch(() => [] as PromSample[]),
   ]);
   const cells: MatrixReading['cells'] = {};
   for (const s of cellSamples) (cells[s.labels.wwid ?? ''] ??= {})[s.labels.node ?? ''] = s.value;

@@ -8,7 +8,7 @@
 //   notification says which route it took) and the route timers are short.
 // - prometheusForSim: the shipped scrape job (examples/prometheus.yml when present) with the
 //   simulated nodes as static targets, each carrying its `node` label, plus the rule files and the
-//   Alertmanager.
+//   Alertmanager, or (one Prometheus per cluster) the `cluster` external label and a remote write.
 import { parse, stringify } from 'yaml';
 import { formatDuration, parseDurationMs } from '../common/core/duration.js';
 
@@ -104,11 +104,16 @@ export interface PrometheusSimOptions {
   /** Text of examples/prometheus.yml, when it exists: its `multipath` job is the template. */
   example?: string;
   targets: { node: string; address: string }[];
-  ruleFiles: string[];
-  /** host:port of the Alertmanager, or of every replica of an Alertmanager cluster. */
-  alertmanager: string | string[];
+  /** Rule files Prometheus evaluates (none when a global ruler evaluates them). */
+  ruleFiles?: string[];
+  /** host:port of the Alertmanager, or of every replica of an Alertmanager cluster (none: no alerting). */
+  alertmanager?: string | string[];
   /** `cluster` target label (as the shipped example sets one). */
   cluster?: string;
+  /** `global.external_labels` (one Prometheus per cluster sets `cluster` here instead). */
+  externalLabels?: Record<string, string>;
+  /** Remote-write URL (for instance VictoriaMetrics' /api/v1/write). */
+  remoteWrite?: string;
   scrapeInterval: string;
   evaluationInterval: string;
 }
@@ -136,9 +141,14 @@ export function prometheusForSim(opts: PrometheusSimOptions): string {
     labels: { node: t.node, ...(opts.cluster ? { cluster: opts.cluster } : {}) },
   }));
   const config = {
-    global: { scrape_interval: opts.scrapeInterval, evaluation_interval: opts.evaluationInterval },
-    rule_files: opts.ruleFiles,
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [opts.alertmanager].flat() }] }] },
+    global: {
+      scrape_interval: opts.scrapeInterval,
+      evaluation_interval: opts.evaluationInterval,
+      ...(opts.externalLabels ? { external_labels: opts.externalLabels } : {}),
+    },
+    ...(opts.ruleFiles?.length ? { rule_files: opts.ruleFiles } : {}),
+    ...(opts.alertmanager?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [opts.alertmanager].flat() }] }] } } : {}),
+    ...(opts.remoteWrite ? { remote_write: [{ url: opts.remoteWrite, queue_config: { batch_send_deadline: '1s' } }] } : {}),
     scrape_configs: [job],
   };
   return `# Generated for the simulated cluster (src/sim/transform-rules.ts).\n${stringify(config, { lineWidth: 0 })}`;

@@ -6,7 +6,7 @@
 // survivor); multipathd down on a node (its alert notified once, the LUN alerts it inhibits
 // never). Every (alert, status) pair reaches the webhook exactly once. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh).
-import { inhibitedInAlertmanager, type Simulation, startSimulation } from '../support/simulation.js';
+import { alertmanagerStatus as status, firstNotifyingReplica, inhibitedInAlertmanager, type Simulation, startSimulation } from '../support/simulation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../src/sim/cluster.js';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
@@ -40,10 +40,6 @@ let sim: Simulation | undefined;
 let cluster: SimCluster | undefined;
 let mon: Monitoring | undefined;
 
-interface ClusterStatus {
-  cluster: { name: string; status: string; peers: { name: string; address: string }[] };
-}
-const status = async (url: string) => (await (await fetch(new URL('/api/v2/status', url), { signal: AbortSignal.timeout(5000) })).json()) as ClusterStatus;
 
 /** How many times each `<alert key> <status>` reached the webhook (an alert of a group counts per notification). */
 function counts(): Record<string, number> {
@@ -105,10 +101,7 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
 
   it('the replica that notifies first killed mid-phase: the alert and its return still arrive, once each', async () => {
     await cluster!.setPhase(3);
-    // A replica's position is the rank of its peer name; position 0 notifies without waiting.
-    const firstName = (await status(mon!.alertmanagers[0]!.url)).cluster.peers.map((p) => p.name).sort()[0];
-    let victim: Monitoring['alertmanagers'][number] | undefined;
-    for (const am of mon!.alertmanagers) if ((await status(am.url)).cluster.name === firstName) victim = am;
+    const victim = await firstNotifyingReplica(mon!.alertmanagers);
     expect(victim).toBeDefined();
     process.kill(-victim!.proc.pid, 'SIGKILL');
     await victim!.proc.exited;

@@ -2,8 +2,8 @@
 // scrapes (TLS, auth, gzip). Waits until it is ready; fails with its log when it exits early.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROMETHEUS_BIN } from '../../src/sim/prometheus.js';
-import { freePort, type Managed, spawnManaged, waitHttpReady } from '../../src/sim/processes.js';
+import { spawnPrometheus } from '../../src/sim/prometheus.js';
+import { freePort, type Managed, waitHttpReady } from '../../src/sim/processes.js';
 
 export interface TestPrometheus {
   /** Base URL with a trailing slash. */
@@ -15,12 +15,7 @@ export async function startPrometheus(workDir: string, configYaml: string): Prom
   await writeFile(join(workDir, 'prometheus.yml'), configYaml);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  const proc = spawnManaged('prometheus', PROMETHEUS_BIN, [
-    `--config.file=${join(workDir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(workDir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ]);
+  const proc = spawnPrometheus('prometheus', { configFile: join(workDir, 'prometheus.yml'), dataDir: join(workDir, 'data'), port });
   await waitHttpReady(`${url}-/ready`, { timeoutMs: 60_000, proc });
   return { url, proc };
 }

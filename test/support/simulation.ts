@@ -1,5 +1,6 @@
-// The simulated cluster with a real Prometheus and Alertmanager(s) in a temp dir, started and
-// stopped as one, and what the end-to-end tests ask of it.
+// The simulated cluster with a real Prometheus and Alertmanager(s) in a temp dir, or several
+// clusters with VictoriaMetrics and vmalert, started and stopped as one, and what the end-to-end
+// tests ask of them.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
 import { waitFor } from '../../src/sim/processes.js';
 import { alertmanagerAlerts, type AmAlert, type Monitoring, queryPrometheus, startMonitoring } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, type Scenario } from '../../src/sim/scenario.js';
+import { type Fleet, startFleet } from '../../src/sim/victoriametrics.js';
 import { REPO } from './repo.js';
 
 export interface Simulation {
@@ -66,4 +68,55 @@ export async function inhibitedInAlertmanager(
     (held) => inhibited.every((a) => held.some((x) => alertKey(x.labels) === alertKey(a))),
   );
   return inhibited.map((a) => all.find((x) => alertKey(x.labels) === alertKey(a))!);
+}
+
+/** Status of an Alertmanager replica (its gossip cluster and peers). */
+export interface AlertmanagerClusterStatus {
+  cluster: { name: string; status: string; peers: { name: string; address: string }[] };
+}
+export const alertmanagerStatus = async (url: string) =>
+  (await (await fetch(new URL('/api/v2/status', url), { signal: AbortSignal.timeout(5000) })).json()) as AlertmanagerClusterStatus;
+
+/**
+ * The replica of a gossip cluster that notifies first: a replica's position is the rank of its
+ * peer name, and position 0 notifies without waiting.
+ */
+export async function firstNotifyingReplica<R extends { url: string }>(replicas: R[]): Promise<R | undefined> {
+  const firstName = (await alertmanagerStatus(replicas[0]!.url)).cluster.peers.map((p) => p.name).sort()[0];
+  for (const am of replicas) if ((await alertmanagerStatus(am.url)).cluster.name === firstName) return am;
+  return undefined;
+}
+
+export interface FleetSimulation {
+  clusters: { name: string; scenario: Scenario; sim: SimCluster }[];
+  fleet: Fleet;
+  stop(): Promise<void>;
+}
+
+/**
+ * Several simulated clusters, each scraped by its own agent-mode Prometheus (`cluster` external
+ * label) into one VictoriaMetrics, with vmalert and an Alertmanager cluster (src/sim/victoriametrics.ts).
+ */
+export async function startFleetSimulation(clusters: { name: string; scenario: Scenario }[], opts: { alertmanagerReplicas?: number } = {}): Promise<FleetSimulation> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'multipath-fleet-'));
+  const sims: FleetSimulation['clusters'] = [];
+  let fleet: Fleet | undefined;
+  const stop = async () => {
+    await fleet?.stop();
+    await Promise.all(sims.map((c) => c.sim.stop()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const c of clusters) sims.push({ ...c, sim: await startCluster({ scenario: c.scenario, root: REPO, dir: path.join(dir, c.name) }) });
+    fleet = await startFleet({
+      root: REPO,
+      dir: path.join(dir, 'monitoring'),
+      clusters: sims.map((c) => ({ name: c.name, targets: c.sim.nodes.map((n) => ({ node: n.name, address: `127.0.0.1:${n.port}` })) })),
+      ...(opts.alertmanagerReplicas ? { alertmanagerReplicas: opts.alertmanagerReplicas } : {}),
+    });
+    return { clusters: sims, fleet, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
