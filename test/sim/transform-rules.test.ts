@@ -156,6 +156,24 @@ describe('prometheusForSim', () => {
     expect(res.exitCode, res.all).toBe(0);
   });
 
+  it('one Prometheus per cluster: the cluster as an external label, a remote write, no rules and no alerting (agent mode)', async () => {
+    const agent = { targets: opts.targets, externalLabels: { cluster: 'east' }, remoteWrite: 'http://127.0.0.1:8428/api/v1/write', scrapeInterval: '1s', evaluationInterval: '1s' };
+    const text = prometheusForSim({ ...agent, example: shipped('examples/prometheus.yml') });
+    const doc = parse(text) as Record<string, unknown> & { scrape_configs: { static_configs: unknown }[] };
+    expect(doc.global).toEqual({ scrape_interval: '1s', evaluation_interval: '1s', external_labels: { cluster: 'east' } });
+    expect(doc.remote_write).toEqual([{ url: 'http://127.0.0.1:8428/api/v1/write', queue_config: { batch_send_deadline: '1s' } }]);
+    expect(doc).not.toHaveProperty('rule_files');
+    expect(doc).not.toHaveProperty('alerting');
+    expect(doc.scrape_configs[0]!.static_configs).toEqual([
+      { targets: ['127.0.0.1:10001'], labels: { node: 'node1' } },
+      { targets: ['127.0.0.1:10002'], labels: { node: 'node2' } },
+    ]);
+    const file = path.join(dir, 'prometheus-agent.yml');
+    await writeFile(file, text);
+    const res = await execa('promtool', ['check', 'config', '--agent', file], { reject: false, all: true });
+    expect(res.exitCode, res.all).toBe(0);
+  });
+
   it('refuses an example without the multipath job', () => {
     expect(() => prometheusForSim({ ...opts, example: 'scrape_configs: [{ job_name: other }]\n' })).toThrow(/job_name: multipath/);
   });
