@@ -6,8 +6,9 @@
 // the text and colour Grafana displays.
 import { createRequire } from 'node:module';
 import type * as GrafanaData from '@grafana/data';
-import type { DataFrame, Field, GrafanaTheme2 } from '@grafana/data';
+import type { DataFrame, Field, FieldConfig, GrafanaTheme2 } from '@grafana/data';
 import type { GrafanaPanel, Sample } from './dashboard-queries.js';
+import { tableRows } from './metrics-doc.js';
 
 // The ESM build of @grafana/data does not load in Node; its CJS build does.
 const require = createRequire(import.meta.url);
@@ -116,16 +117,15 @@ function fieldConfigRegistry(panel: GrafanaPanel) {
   );
 }
 
-export interface PanelFrames {
-  frames: DataFrame[];
-}
-
-/** Runs the panel's transformations and field config on the frames of its queries, as Grafana does. */
-export async function panelFrames(panel: GrafanaPanel, resultsByRefId: Map<string, Sample[]>, timeMs: number): Promise<DataFrame[]> {
+/**
+ * Runs the panel's transformations and field config on the frames of its queries, as Grafana does;
+ * `results` keyed "<panel title>/<refId>" (checkDashboardQueries' results).
+ */
+export async function panelFrames(panel: GrafanaPanel, results: Map<string, Sample[]>, timeMs: number): Promise<DataFrame[]> {
   const series: DataFrame[] = [];
   const tables: DataFrame[] = [];
   for (const t of panel.targets ?? []) {
-    const frames = seriesFrames(t.refId, resultsByRefId.get(t.refId) ?? [], timeMs, t.legendFormat);
+    const frames = seriesFrames(t.refId, results.get(`${panel.title}/${t.refId}`) ?? [], timeMs, t.legendFormat);
     (t.format === 'table' ? tables : series).push(...frames);
   }
   const input = [...series, ...tableFrames(tables)];
@@ -133,7 +133,7 @@ export async function panelFrames(panel: GrafanaPanel, resultsByRefId: Map<strin
   const transformed = transformations.length ? await firstValueFrom(g.transformDataFrame(transformations, input)) : input;
   return g.applyFieldOverrides({
     data: transformed,
-    fieldConfig: { defaults: panel.fieldConfig?.defaults ?? {}, overrides: (panel.fieldConfig?.overrides ?? []) as never },
+    fieldConfig: { defaults: (panel.fieldConfig?.defaults ?? {}) as FieldConfig, overrides: (panel.fieldConfig?.overrides ?? []) as never },
     fieldConfigRegistry: fieldConfigRegistry(panel),
     replaceVariables: (s: string) => s,
     theme: darkTheme,
@@ -166,3 +166,32 @@ export function displayedTable(frame: DataFrame, frames: DataFrame[] = [frame]):
 
 /** A theme colour name ("green", "#8e8e8e") as the CSS colour Grafana paints. */
 export const themeColor = (name: string) => darkTheme.visualization.getColorByName(name);
+
+// ------------------------------------------------------------------------------ the state matrix
+
+/** The cell codes of docs/rules.md ("| code | state | when |") -> state name. */
+export function stateNames(rulesMd: string): Map<number, string> {
+  return new Map(tableRows(rulesMd, ['code', 'state', 'when']).map((r) => [Number(r[0]), r[1]!]));
+}
+
+/** docs/dashboard.md's "Cell colours everywhere: unknown grey (-1), ..." -> code -> colour word. */
+export function documentedStateColours(dashboardMd: string): Map<number, string> {
+  const line = /Cell colours everywhere:([^.]*)\./s.exec(dashboardMd)?.[1] ?? '';
+  return new Map([...line.matchAll(/(\w+)\s+(\w+)\s+\((-?\d)\)/g)].map((m) => [Number(m[3]), m[2]!]));
+}
+
+/** The Health matrix now as a person reads it: header row, then per LUN its name and one cell per column. */
+export interface MatrixView {
+  columns: string[];
+  rows: { lun: string; cells: Record<string, Cell> }[];
+}
+
+export function matrixView(frames: DataFrame[]): MatrixView {
+  if (frames.length !== 1) throw new Error(`the matrix is ${frames.length} frames, not one table`);
+  const { columns, rows } = displayedTable(frames[0]!);
+  const [lunColumn, ...cellColumns] = columns;
+  return {
+    columns: cellColumns,
+    rows: rows.map((r) => ({ lun: r[lunColumn!]!.text, cells: Object.fromEntries(cellColumns.map((c) => [c, r[c]!])) })),
+  };
+}
