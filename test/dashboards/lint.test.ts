@@ -236,7 +236,8 @@ describe('dashboard lint', () => {
 
   it('the matrix is a table grouped to a LUN x node matrix with the five state mappings', () => {
     const m = panel(dashboard(), 'Health matrix now');
-    expect(m.transformations).toEqual([{ id: 'groupingToMatrix', options: { rowField: 'lun', columnField: 'node', valueField: 'Value' } }]);
+    expect(m.transformations?.map((t) => t.id)).toEqual(['sortBy', 'groupingToMatrix']);
+    expect(m.transformations![1]).toEqual({ id: 'groupingToMatrix', options: { rowField: 'lun', columnField: 'node', valueField: 'Value' } });
     const options = (m.fieldConfig!.defaults!.mappings as { options: Record<string, { text: string }> }[])[0]!.options;
     expect(Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v.text]))).toEqual({
       '-1': 'unknown', '0': 'optimal', '1': 'degraded', '2': 'missing', '3': 'failed',

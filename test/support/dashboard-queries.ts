@@ -226,7 +226,9 @@ export function panelLabels(panel: GrafanaPanel): string[] {
       }
     }
   }
-  if (panel.type === 'table') {
+  // After groupingToMatrix a table's columns are values of its column field (nodes), not labels.
+  const matrix = (panel.transformations ?? []).some((tr) => tr.id === 'groupingToMatrix');
+  if (panel.type === 'table' && !matrix) {
     for (const o of panel.fieldConfig?.overrides ?? []) {
       if (o.matcher.id !== 'byName' || typeof o.matcher.options !== 'string') continue;
       const name = o.matcher.options;
