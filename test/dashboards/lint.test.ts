@@ -6,13 +6,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { LINT_RULES, lintDashboard, type LintRule, metricContract } from '../support/dashboard-lint.js';
+import { counterMetrics, LINT_RULES, lintDashboard, type LintRule, metricContract } from '../support/dashboard-lint.js';
 import { dashboardPanels, promqlSyntaxErrors, type GrafanaDashboard, type GrafanaPanel } from '../support/dashboard-queries.js';
 
 const read = (f: string): string => readFileSync(path.join(REPO, f), 'utf8');
 const dashboard = (): GrafanaDashboard => JSON.parse(read('dashboards/multipath-health.json')) as GrafanaDashboard;
 const contract = metricContract(read('docs/metrics.md'));
-const lint = (d: GrafanaDashboard): string[] => lintDashboard(d, contract).map((p) => p.message);
+const counters = counterMetrics(read('docs/metrics.md'));
+const lint = (d: GrafanaDashboard): string[] => lintDashboard(d, contract, counters).map((p) => p.message);
 const panel = (d: GrafanaDashboard, title: string): GrafanaPanel => {
   const p = dashboardPanels(d).find((x) => x.title === title);
   if (!p) throw new Error(`no panel ${title}`);
@@ -153,6 +154,26 @@ const NEGATIVE: Record<LintRule, Mutation[]> = {
       problem: 'panel "Scrape duration" query A: selector multipath_scrape_duration_seconds does not filter node=~"$node"',
     },
   ],
+  'variable-refresh-time': [{ change: 'the node variable loaded once', mutate: (x) => (variable(x, 'node').refresh = 1), problem: 'variable node: refresh is 1, not 2 (on time range change)' }],
+  'panel-unit-known': [
+    { change: 'a unit Grafana does not know', mutate: (x) => (panel(x, 'Scrape duration').fieldConfig!.defaults!.unit = 'seconds'), problem: 'panel "Scrape duration": unit seconds is not a Grafana unit' },
+    {
+      change: 'an override with a unit Grafana does not know',
+      mutate: (x) => (panel(x, 'LUNs: cluster state and node counts').fieldConfig!.overrides!.find((o) => o.matcher.options === 'Value #C')!.properties.find((p) => p.id === 'unit')!.value = 'GiB'),
+      problem: 'panel "LUNs: cluster state and node counts": unit GiB is not a Grafana unit',
+    },
+  ],
+  'counter-rate': [
+    {
+      change: 'a counter read raw',
+      mutate: (x) => {
+        const t = panel(x, 'Path faults and path-group switches').targets![0]!;
+        t.expr = `sum by (node) (multipath_map_path_faults_total{job=~"$job", cluster=~"$cluster", node=~"$node", wwid=~"$wwid"})`;
+      },
+      problem: 'panel "Path faults and path-group switches" query A: counter multipath_map_path_faults_total is not read through rate(), increase() or the like',
+    },
+  ],
+  uneditable: [{ change: 'editable', mutate: (x) => (x.editable = true), problem: 'dashboard is editable: a provisioned dashboard is changed in its JSON' }],
   'selector-labels': [
     {
       change: 'a wwid filter on a node metric',
@@ -175,7 +196,7 @@ describe('dashboard lint', () => {
     it(`rejects a copy with ${c.change}, by that rule alone`, () => {
       const d = dashboard();
       c.mutate(d);
-      const problems = lintDashboard(d, contract);
+      const problems = lintDashboard(d, contract, counters);
       expect(problems.map((p) => p.rule)).toEqual([rule]);
       if (typeof c.problem === 'string') expect(problems[0]!.message).toBe(c.problem);
       else expect(problems[0]!.message).toMatch(c.problem);
@@ -236,7 +257,8 @@ describe('dashboard lint', () => {
 
   it('the matrix is a table grouped to a LUN x node matrix with the five state mappings', () => {
     const m = panel(dashboard(), 'Health matrix now');
-    expect(m.transformations).toEqual([{ id: 'groupingToMatrix', options: { rowField: 'lun', columnField: 'node', valueField: 'Value' } }]);
+    expect(m.transformations?.map((t) => t.id)).toEqual(['sortBy', 'groupingToMatrix']);
+    expect(m.transformations![1]).toEqual({ id: 'groupingToMatrix', options: { rowField: 'lun', columnField: 'node', valueField: 'Value' } });
     const options = (m.fieldConfig!.defaults!.mappings as { options: Record<string, { text: string }> }[])[0]!.options;
     expect(Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v.text]))).toEqual({
       '-1': 'unknown', '0': 'optimal', '1': 'degraded', '2': 'missing', '3': 'failed',

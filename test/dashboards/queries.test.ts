@@ -146,9 +146,14 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
 
     it('the cluster state (max without (node))', async () => {
       const { problems } = await keepsNode('max without (node) (node_wwid:multipath_state:code)', 'max without () (node_wwid:multipath_state:code)');
-      // the zero counts are filled from the roll-up, so they carry node too
+      // the matrix reads it twice (its roll-up column, in the cells and in the fallback without
+      // alias), and the zero counts are filled from the roll-up, so they carry node too
+      const rollup = carriesNode('wwid:multipath_state:max').replace('%s', 'A');
+      const inMatrix = rollup.replace('LUNs: cluster state and node counts', 'Health matrix now');
       expect(problems).toEqual([
-        carriesNode('wwid:multipath_state:max').replace('%s', 'A'),
+        inMatrix,
+        inMatrix,
+        rollup,
         ...['D', 'E', 'F', 'G', 'H'].map((r) => carriesNode('wwid_state:multipath_nodes:count').replace('%s', r)),
       ]);
     });
@@ -180,10 +185,14 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
         `n2 scratch · ${W3} 0`,
         `n3 san-a-lun0 · ${W1} -1`,
         `n3 san-a-lun1 · ${W2} -1`,
+        // the roll-up column: the cluster state of each LUN
+        `(all nodes) san-a-lun0 · ${W1} 1`,
+        `(all nodes) san-a-lun1 · ${W2} 2`,
+        `(all nodes) scratch · ${W3} 0`,
       ].sort(),
     );
-    // The history panel draws the same cells.
-    expect(cells(query(results, 'Health matrix over time'))).toEqual(cells(query(results, 'Health matrix now')));
+    // The history panel draws the same node cells.
+    expect(cells(query(results, 'Health matrix over time'))).toEqual(cells(query(results, 'Health matrix now')).filter((c) => !c.startsWith('(all nodes) ')));
   });
 
   it('history: before its exporter went down, n3 showed its real states', async () => {
@@ -196,7 +205,8 @@ describe('dashboard panel queries against the scenario and the shipped rules (pr
 
   it('node and LUN selections narrow the matrix', async () => {
     const { results } = await check({ ...ALL, node: 'n2', wwid: W2 }, 'c1');
-    expect(cells(query(results, 'Health matrix now'))).toEqual([`n2 san-a-lun1 · ${W2} 2`]);
+    // the roll-up stays cluster-wide: n1 and n3 still count for it
+    expect(cells(query(results, 'Health matrix now'))).toEqual([`(all nodes) san-a-lun1 · ${W2} 2`, `n2 san-a-lun1 · ${W2} 2`]);
     expect(query(results, 'Paths: active, total, expected', 'C').map((s) => s.labels.node)).toEqual(['n2']);
   });
 

@@ -8,7 +8,11 @@
 // (expectedMatrix), the expected alerts reach the webhook with the right labels and route, the
 // inhibited ones do not (while firing in Prometheus), and after recovery every notified alert is
 // resolved. Before recovery every dashboard panel query returns data, from series that carry only
-// the labels docs/metrics.md lists. Requires
+// the labels docs/metrics.md lists. Per phase, the "Health matrix now" panel also goes through
+// Grafana's own code (test/support/grafana-frames.ts: the datasource's frames, the panel's
+// transformations, overrides and value mappings in @grafana/data) and must show that matrix, and
+// @grafana/ui's Table draws it in headless Chromium (test/support/grafana-render/), screenshot in
+// test-results/dashboard/. Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
@@ -21,14 +25,24 @@ import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
 import { type Monitoring, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
 import { metricContract } from '../support/dashboard-lint.js';
-import { checkDashboardQueries, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
+import { checkDashboardQueries, dashboardPanels, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
+import { matrixView, panelFrames, stateNames } from '../support/grafana-frames.js';
+import { cssRgb, startPanelRenderer, type PanelRenderer } from '../support/grafana-render/render.js';
+import { mkdirSync } from 'node:fs';
 
 const scenario = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
 const CLUSTER = 'e2e';
 /** Not asserted either way: its 10m `increase()` window is not shortened, so one fault fires it. */
 const TOLERATED = new Set(['MultipathPathFlapping']);
 
+const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
+const matrixPanel = dashboardPanels(dashboard).find((p) => p.title === 'Health matrix now')!;
+const STATES = stateNames(readFileSync(path.join(REPO, 'docs/rules.md'), 'utf8'));
+/** The screenshots of the matrix per phase (gitignored). */
+const SCREENSHOTS = path.join(REPO, 'test-results', 'dashboard');
+
 let sim: Simulation | undefined;
+let renderer: PanelRenderer | undefined;
 let cluster: SimCluster | undefined;
 let mon: Monitoring | undefined;
 /** When each phase was applied (index -> ms). */
@@ -64,9 +78,12 @@ const matches = (r: Received, a: ExpectedAlert) =>
 beforeAll(async () => {
   sim = await startSimulation(scenario, { cluster: CLUSTER });
   ({ cluster, mon } = sim);
+  renderer = await startPanelRenderer();
+  mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
+  await renderer?.close();
   await sim?.stop();
   expect(liveProcesses().map((p) => p.name)).toEqual([]);
 }, 60_000);
@@ -102,9 +119,35 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       );
     }, 150_000);
 
+    it(`phase ${index + 1} ${phase.name}: the matrix panel through Grafana's code shows that matrix, and Chromium draws it`, async () => {
+      const want = expectedMatrix(scenario, index);
+      const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
+      const now = Date.now();
+      const { results } = await checkDashboardQueries({ ...dashboard, panels: [matrixPanel] }, vars, prometheusEvaluator(mon!.prometheusUrl), { time: now / 1000 });
+      const view = matrixView(await panelFrames(matrixPanel, results, now));
+      // One row per LUN with a cell (alias · WWID), the cluster state first, one column per node.
+      const nodes = [...scenario.nodes].sort();
+      expect(view.columns).toEqual(['Cluster state', ...nodes]);
+      const lunName = (wwid: string) => [scenario.luns.find((l) => l.wwid === wwid)?.alias, wwid].filter(Boolean).join(' · ');
+      const shown = Object.fromEntries(view.rows.map((r) => [r.lun, Object.fromEntries(Object.entries(r.cells).map(([c, cell]) => [c, cell.text]))]));
+      const expected = Object.fromEntries(
+        Object.entries(want.cells).map(([wwid, cells]) => [
+          lunName(wwid),
+          { 'Cluster state': STATES.get(want.rollup[wwid]!), ...Object.fromEntries(nodes.map((n) => [n, cells[n] === undefined ? '' : STATES.get(cells[n]!)])) },
+        ]),
+      );
+      expect(shown).toEqual(expected);
+
+      // The browser draws the same texts, each cell in the colour Grafana's display gave it.
+      const file = path.join(SCREENSHOTS, `phase-${index + 1}-${phase.name}.png`);
+      const drawn = await renderer!.draw({ panel: matrixPanel, results: [...results], timeMs: now, width: 1200, height: 40 + 36 * view.rows.length, caption: `phase ${index + 1}: ${phase.name}` }, file);
+      expect(drawn.headers).toEqual(['LUN', ...view.columns]);
+      const painted = Object.fromEntries(drawn.rows.map(([lun, ...cells]) => [lun!.text, cells.map((c) => `${c.text} ${c.background}`)]));
+      expect(painted).toEqual(Object.fromEntries(view.rows.map((r) => [r.lun, view.columns.map((c) => `${r.cells[c]!.text} ${cssRgb(r.cells[c]!.color)}`)])));
+    }, 90_000);
+
     if (index === scenario.phases.length - 2) {
       it('every dashboard panel query returns data for the scenario', async () => {
-        const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
         const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
         const contract = metricContract(readFileSync(path.join(REPO, 'docs/metrics.md'), 'utf8'));
         const { problems } = await checkDashboardQueries(dashboard, vars, prometheusEvaluator(mon!.prometheusUrl), { contract });

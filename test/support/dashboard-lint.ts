@@ -2,6 +2,7 @@
 // or Debian): returns one problem per finding, named by its rule (LINT_RULES), so a test can assert
 // "no problems" on the shipped dashboard and "this rule, this problem" on a mutated copy.
 import { documentedMetrics, documentedRules } from './metrics-doc.js';
+import { grafanaData } from './grafana-frames.js';
 import { parser } from '@prometheus-io/lezer-promql';
 import {
   dashboardPanels,
@@ -41,6 +42,11 @@ export const LINT_RULES = {
   'metric-in-contract': 'every selected metric is in docs/metrics.md',
   'selector-filters': 'every selector filters job, cluster, node, wwid where its metric has the label',
   'selector-labels': 'selectors match only labels their metric has',
+  // grafana/dashboard-linter's rules that fit and were not covered yet
+  'variable-refresh-time': 'query variables reload on time range change (refresh 2; dashboard-linter template-on-time-change-reload-rule)',
+  'panel-unit-known': 'every unit is one Grafana knows (dashboard-linter panel-units-rule)',
+  'counter-rate': 'counters are read through a rate-family function (dashboard-linter target-counter-agg-rule)',
+  uneditable: 'the dashboard is not editable: provisioned, its changes go in the JSON (dashboard-linter uneditable-dashboard)',
 } as const;
 export type LintRule = keyof typeof LINT_RULES;
 export interface LintProblem {
@@ -57,6 +63,19 @@ const RATE_FUNCTIONS = new Set(['rate', 'irate', 'increase', 'delta', 'idelta', 
 /** The variables every query filters by (cluster is optional in the data, never in the query). */
 export const FILTER_VARIABLES = ['job', 'cluster', 'node', 'wwid'] as const;
 const TARGET_LABELS = ['job', 'instance', 'node', 'cluster'];
+
+/** The counters of docs/metrics.md. */
+export function counterMetrics(metricsMd: string): Set<string> {
+  return new Set(documentedMetrics(metricsMd).filter((m) => m.type === 'counter').map((m) => m.name));
+}
+
+/** The unit ids Grafana knows (its value formats, @grafana/data). */
+const GRAFANA_UNITS = new Set(grafanaData.getValueFormats().flatMap((c) => (c.submenu ?? []).map((u) => u.value)));
+/** Every unit a panel sets: its default and its overrides'. */
+function panelUnits(panel: GrafanaPanel): string[] {
+  const units = [panel.fieldConfig?.defaults?.unit, ...(panel.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((p) => p.id === 'unit').map((p) => p.value))];
+  return units.filter((u): u is string => typeof u === 'string');
+}
 
 /** Metric name -> the labels its series carry, from docs/metrics.md (plus `up`). */
 export function metricContract(metricsMd: string): Map<string, Set<string>> {
@@ -101,7 +120,7 @@ function rateWindowProblems(expr: string): string[] {
   return out;
 }
 
-function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>): LintProblem[] {
+function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>, counters: Set<string>): LintProblem[] {
   const problems: LintProblem[] = [];
   const p = { push: (rule: LintRule, message: string) => problems.push({ rule, message }) };
   const where = `panel "${panel.title ?? panel.id}"`;
@@ -113,6 +132,7 @@ function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>):
     const d = panel.fieldConfig?.defaults ?? {};
     if (!d.unit && !(Array.isArray(d.mappings) && d.mappings.length > 0)) p.push('panel-unit', `${where}: no unit and no value mappings`);
   }
+  for (const u of panelUnits(panel)) if (!GRAFANA_UNITS.has(u)) p.push('panel-unit-known', `${where}: unit ${u} is not a Grafana unit`);
   const targets = panel.targets ?? [];
   if (panel.type !== 'text' && targets.length === 0) p.push('panel-queries', `${where}: no queries`);
   const refIds = new Set<string>();
@@ -153,19 +173,21 @@ function panelProblems(panel: GrafanaPanel, contract: Map<string, Set<string>>):
       for (const m of s.matchers) {
         if (m.label !== '__name__' && !labels.has(m.label)) p.push('selector-labels', `${tw}: selector ${s.metric} matches label ${m.label} it does not have`);
       }
+      if (counters.has(s.metric) && !s.functions.some((f) => RATE_FUNCTIONS.has(f))) p.push('counter-rate', `${tw}: counter ${s.metric} is not read through rate(), increase() or the like`);
     }
   }
   return problems;
 }
 
-/** Every problem of a dashboard; `contract` from metricContract(docs/metrics.md). */
-export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string, Set<string>>): LintProblem[] {
+/** Every problem of a dashboard; `contract` and `counters` from metricContract and counterMetrics of docs/metrics.md. */
+export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string, Set<string>>, counters: Set<string>): LintProblem[] {
   const problems: LintProblem[] = [];
   const p = { push: (rule: LintRule, message: string) => problems.push({ rule, message }) };
   const text = JSON.stringify(dashboard);
   if (!dashboard.uid) p.push('uid', 'dashboard has no uid');
   if (!dashboard.title) p.push('title', 'dashboard has no title');
   if (dashboard.id !== null) p.push('id-null', 'dashboard id must be null (provisioning assigns it)');
+  if (dashboard.editable !== false) p.push('uneditable', 'dashboard is editable: a provisioned dashboard is changed in its JSON');
   if ('__inputs' in dashboard || text.includes('__inputs') || /\$\{DS_/.test(text)) p.push('no-inputs', 'dashboard uses __inputs / ${DS_...}: file provisioning cannot resolve them');
   const vars = dashboard.templating?.list ?? [];
   const dsVars = vars.filter((v) => v.type === 'datasource');
@@ -187,6 +209,7 @@ export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string,
     if (inner[2] !== name) p.push('variable-label-values', `variable ${name}: lists label ${inner[2]}, not ${name}`);
     const errs = promqlSyntaxErrors(substituteVariables(inner[1]!, LINT_VARIABLES));
     if (errs.length) p.push('promql-syntax', `variable ${name}: PromQL syntax error near "${errs[0]!.near}"`);
+    if (v.type === 'query' && v.refresh !== 2) p.push('variable-refresh-time', `variable ${name}: refresh is ${String(v.refresh)}, not 2 (on time range change)`);
     if (name !== 'job' && (v.includeAll !== true || v.allValue !== '.*')) p.push('variable-all', `variable ${name}: needs All with allValue ".*" (matches series without the label)`);
   }
   const panels = dashboardPanels(dashboard);
@@ -201,7 +224,7 @@ export function lintDashboard(dashboard: GrafanaDashboard, contract: Map<string,
   for (const panel of panels) {
     if (titles.has(panel.title ?? '')) p.push('unique-panel-title', `duplicate panel title "${panel.title}"`);
     titles.add(panel.title ?? '');
-    problems.push(...panelProblems(panel, contract));
+    problems.push(...panelProblems(panel, contract, counters));
   }
   return problems;
 }

@@ -161,6 +161,8 @@ export interface Selector {
   text: string;
   metric: string;
   matchers: { label: string; op: string; value: string }[];
+  /** The functions the selector is an argument of, innermost first (`rate`, `sum`...). */
+  functions: string[];
 }
 
 /** The vector selectors of an expression (also the ones inside range selectors). */
@@ -193,7 +195,12 @@ export function vectorSelectors(expr: string): Selector[] {
       };
       if (cursor.firstChild()) walk();
       const nameMatcher = matchers.find((m) => m.label === '__name__' && m.op === '=');
-      out.push({ text, metric: metric || nameMatcher?.value || '', matchers });
+      const functions: string[] = [];
+      for (let up = node.node.parent; up; up = up.parent) {
+        const fn = up.name === 'FunctionCall' ? up.getChild('FunctionIdentifier') : null;
+        if (fn) functions.push(expr.slice(fn.from, fn.to));
+      }
+      out.push({ text, metric: metric || nameMatcher?.value || '', matchers, functions });
       return false;
     },
   });
@@ -226,7 +233,9 @@ export function panelLabels(panel: GrafanaPanel): string[] {
       }
     }
   }
-  if (panel.type === 'table') {
+  // After groupingToMatrix a table's columns are values of its column field (nodes), not labels.
+  const matrix = (panel.transformations ?? []).some((tr) => tr.id === 'groupingToMatrix');
+  if (panel.type === 'table' && !matrix) {
     for (const o of panel.fieldConfig?.overrides ?? []) {
       if (o.matcher.id !== 'byName' || typeof o.matcher.options !== 'string') continue;
       const name = o.matcher.options;

@@ -16,7 +16,7 @@ const cellsOf = (line: string) => line.split(/(?<!\\)\|/).slice(1, -1).map((c) =
 const codeSpans = (cell: string | undefined) => [...(cell ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]!);
 
 /** The rows of every table of `markdown` whose header cells are exactly `header`. */
-function tableRows(markdown: string, header: readonly string[]): string[][] {
+export function tableRows(markdown: string, header: readonly string[]): string[][] {
   const rows: string[][] = [];
   let inTable = false;
   for (const line of markdown.split('\n')) {

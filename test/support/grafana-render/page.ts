@@ -1,0 +1,54 @@
+// The browser page that draws a panel with Grafana's own components: the panel's frames come out of
+// the same @grafana/data pipeline as in Node (../grafana-frames.ts), then @grafana/ui's Table draws
+// them in Grafana's dark theme. Bundled by esbuild (./render.ts); reads its input from
+// `window.panelInput` and sets `window.panelRendered` (or `window.panelError`) when done.
+import { createElement } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Table } from '@grafana/ui';
+import { ThemeContext } from '@grafana/data';
+import { darkTheme, panelFrames } from '../grafana-frames.js';
+import type { GrafanaPanel, Sample } from '../dashboard-queries.js';
+
+export interface PanelInput {
+  panel: GrafanaPanel;
+  results: [string, Sample[]][];
+  timeMs: number;
+  width: number;
+  height: number;
+  caption: string;
+}
+
+declare global {
+  interface Window {
+    panelInput: PanelInput;
+    panelRendered?: boolean;
+    panelError?: string;
+  }
+}
+
+async function main() {
+  const { panel, results, timeMs, width, height, caption } = window.panelInput;
+  const frames = await panelFrames(panel, new Map(results), timeMs);
+  const options = (panel.options ?? {}) as { sortBy?: { displayName: string; desc?: boolean }[]; cellHeight?: never };
+  document.body.style.cssText = `margin:0;background:${darkTheme.colors.background.canvas};color:${darkTheme.colors.text.primary};font-family:${darkTheme.typography.fontFamily}`;
+  const root = document.getElementById('root')!;
+  createRoot(root).render(
+    createElement(
+      ThemeContext.Provider,
+      { value: darkTheme },
+      createElement(
+        'div',
+        { id: 'panel', style: { width, padding: 8, background: darkTheme.colors.background.primary, border: `1px solid ${darkTheme.colors.border.weak}` } },
+        createElement('div', { style: { fontSize: 14, fontWeight: 500, padding: '0 0 8px' } }, `${panel.title ?? ''} — ${caption}`),
+        createElement(Table, { data: frames[0]!, width, height, initialSortBy: options.sortBy, cellHeight: options.cellHeight, fieldConfig: panel.fieldConfig as never }),
+      ),
+    ),
+  );
+  // React renders asynchronously; two frames later the table is in the DOM.
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  window.panelRendered = true;
+}
+
+main().catch((e: unknown) => {
+  window.panelError = e instanceof Error ? `${e.message}\n${e.stack}` : String(e);
+});
