@@ -8,13 +8,15 @@ import type { MetricFamily } from './metric-families.js';
 const escapeText = (text: string) => (/[\\\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text);
 const escapeLabelValue = (text: string) => (/[\\\n"]/.test(text) ? escapeText(text).replace(/"/g, '\\"') : text);
 
-function formatValue(value: number): string {
+/** A sample value as prom-client writes it (NaN as `Nan`, infinities as `+Inf`/`-Inf`). */
+export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'Nan';
   if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
   return `${value}`;
 }
 
-function formatLabels(labels: LabelValues, exclude?: LabelValues): string {
+/** `name="value"` pairs joined by commas, in the object's order (less any name in `exclude`). */
+export function formatLabels(labels: LabelValues, exclude?: LabelValues): string {
   let out = '';
   for (const name in labels) {
     if (exclude && name in exclude) continue;
