@@ -125,10 +125,17 @@ export function seriesText(metric: ConstMetric): string {
   return out;
 }
 
-/** A metric given as its header and its pre-rendered series fragments (seriesText output). */
+/** A byte range of pre-rendered series lines (seriesText output, as UTF-8). */
+export interface ByteSlice {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
+/** A metric given as its header and its pre-rendered series fragments. */
 export interface FragmentedMetric {
   header: string;
-  fragments: readonly string[];
+  fragments: readonly ByteSlice[];
 }
 
 /**
@@ -138,13 +145,13 @@ export interface FragmentedMetric {
  * bytes for those metrics.
  */
 export function assembleMetricChunk({ header, fragments }: FragmentedMetric): Buffer | undefined {
-  if (!fragments.some((f) => f !== '')) return undefined;
+  let body = 0;
+  for (const f of fragments) body += f.end - f.start;
+  if (body === 0) return undefined;
   // Sized exactly: a chunk may be kept for many scrapes, and a grown buffer would keep its slack.
-  let length = Buffer.byteLength(header) + 1;
-  for (const fragment of fragments) length += Buffer.byteLength(fragment);
-  const chunk = Buffer.allocUnsafe(length);
+  const chunk = Buffer.allocUnsafe(Buffer.byteLength(header) + body + 1);
   let at = chunk.write(header, 0);
-  for (const fragment of fragments) if (fragment !== '') at += chunk.write(fragment, at);
+  for (const f of fragments) at += f.bytes.copy(chunk, at, f.start, f.end);
   chunk.write('\n', at);
   return chunk;
 }
