@@ -116,16 +116,22 @@ export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
   return out.bytes();
 }
 
-/** A metric's series lines as one string ('' when it has none). For small metrics: one map's. */
-export function seriesText(metric: ConstMetric): string {
-  let out = '';
-  emitSeries(metric, new LabelTextCache(), (line) => {
-    out += line;
+/**
+ * Each metric's series lines as one string ('' when it has none), for small metrics: one map's.
+ * One label cache for all of them: a map's metrics share its label objects, formatted once.
+ */
+export function seriesTexts(metrics: readonly ConstMetric[]): string[] {
+  const labelText = new LabelTextCache();
+  return metrics.map((metric) => {
+    let out = '';
+    emitSeries(metric, labelText, (line) => {
+      out += line;
+    });
+    return out;
   });
-  return out;
 }
 
-/** A byte range of pre-rendered series lines (seriesText output, as UTF-8). */
+/** A byte range of pre-rendered series lines (seriesTexts output, as UTF-8). */
 export interface ByteSlice {
   bytes: Buffer;
   start: number;

@@ -3,7 +3,7 @@
 // overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
 import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/config.js';
 import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
-import { metricHeader, renderExposition, renderExpositionBytes, seriesText } from './exposition.js';
+import { metricHeader, renderExposition, renderExpositionBytes, seriesTexts } from './exposition.js';
 import { HEAD, MAP_SECTION } from './metric-families.js';
 import type { MapModel, PathModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
@@ -93,8 +93,8 @@ export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<st
   addMapSeries(metrics, map, config, luns);
   let text = '';
   const ends: number[] = [];
-  for (const metric of Object.values(metrics)) {
-    text += seriesText(metric);
+  for (const lines of seriesTexts(Object.values(metrics))) {
+    text += lines;
     ends.push(text.length);
   }
   const bytes = Buffer.from(text, 'utf8');
