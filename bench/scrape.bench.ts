@@ -21,8 +21,9 @@ const CLOCK_TICK_MS = 10; // USER_HZ 100 on Linux
 
 type Encoding = 'gzip' | 'identity';
 type Target = 'exporter' | 'floor';
-const MODES = ['steady', 'one-changes', 'all-change'] as const;
-type Mode = (typeof MODES)[number];
+const ALL_MODES = ['steady', 'one-changes', 'all-change'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? ALL_MODES;
 
 async function procStat(pid: number) {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
@@ -79,7 +80,8 @@ async function benchRun(target: Target, maps: number, mode: Mode, encoding: Enco
     await writeFile(config, `node: bench\nperPathMetrics: ${process.env.BENCH_PER_PATH !== '0'}\nlisten: "127.0.0.1:${port}"\nmultipathd: { transport: socket, socket: "${socket}", timeout: 60s }\n`);
     args = [...nodeArgs, bundle, 'serve', '--config', config];
   } else {
-    args = [...nodeArgs, 'bench/floor-server.mjs', String(port), socket, join(dir, 'headers.json')];
+    // BENCH_NODE_ARGS tune the exporter only: the floor stays bare Node, the reference for ratios.
+    args = ['bench/floor-server.mjs', String(port), socket, join(dir, 'headers.json')];
   }
   const child = execa('node', args, { reject: false, stdout: 'ignore', stderr: 'pipe' });
   try {

@@ -65,6 +65,7 @@ export interface ExpositionFamily {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
 /**
  * Parses the Prometheus text format strictly (what the exporter writes: HELP and TYPE before the
@@ -77,6 +78,11 @@ export function parseExposition(text: string): Map<string, ExpositionFamily> {
   let current: string | undefined;
   const familyOf = (name: string, line: string) => {
     if (!METRIC_NAME.test(name)) throw new Error(`bad metric name: ${line}`);
+    // A histogram's samples: under their own names, each kind's buckets, sum and count in turn.
+    if (current !== undefined && families.get(current)?.type === 'histogram' && HISTOGRAM_SUFFIXES.some((s) => name === `${current}${s}`)) {
+      if (!families.has(name)) families.set(name, { series: [] });
+      return families.get(name)!;
+    }
     if (name !== current && families.has(name)) throw new Error(`family ${name} declared again or split: ${line}`);
     current = name;
     if (!families.has(name)) families.set(name, { series: [] });

@@ -1,6 +1,6 @@
 // Desired state vs what is on disk -> what one apply pass does (pure). The plan is what `plan`
 // prints and what `apply` executes; every safety rule about the WWID allow-list lives here.
-import { createTwoFilesPatch } from 'diff';
+import type { createTwoFilesPatch } from 'diff';
 import { isExpectedOn, type Config } from '../../common/core/config.js';
 import { settleIntent, type StateRead } from './owned-state.js';
 import type { DropIn } from './render-config.js';
@@ -61,9 +61,14 @@ export interface PlanInput {
   /** The state file as read. */
   state: StateRead;
   usage: MapUsage;
-  /** Compute unified diffs (default true; an apply pass does not need them). */
-  diffs?: boolean;
+  /**
+   * The diff library's createTwoFilesPatch, to put unified diffs in the plan; without it the diffs
+   * are empty (an apply pass does not need them, so only `plan` loads the library).
+   */
+  patch?: TwoFilesPatch;
 }
+
+export type TwoFilesPatch = typeof createTwoFilesPatch;
 
 /** WWIDs this node should have on its allow-list: the LUNs expected here. */
 export function desiredWwids(config: Pick<Config, 'cluster'>, node: string): string[] {
@@ -89,10 +94,10 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Above this many changed lines the diff is summarised (Myers' diff is quadratic in the worst case). */
 const MAX_EDIT_LENGTH = 5000;
 
-export function unifiedDiff(name: string, oldText: string | null, newText: string | null): string {
+export function unifiedDiff(patchOf: TwoFilesPatch, name: string, oldText: string | null, newText: string | null): string {
   const oldName = oldText === null ? '/dev/null' : name;
   const newName = newText === null ? '/dev/null' : name;
-  const patch = createTwoFilesPatch(oldName, newName, oldText ?? '', newText ?? '', undefined, undefined, {
+  const patch = patchOf(oldName, newName, oldText ?? '', newText ?? '', undefined, undefined, {
     context: 3,
     maxEditLength: MAX_EDIT_LENGTH,
   });
@@ -149,7 +154,7 @@ function planFiles(input: PlanInput): FileChange[] {
   const desiredNames = new Set(input.desiredFiles.map((f) => f.fileName));
   const prefix = `${input.config.apply.confDir.replace(/\/+$/, '')}/`;
   const unifiedDiffIf = (name: string, oldText: string | null, newText: string | null): string =>
-    input.diffs === false ? '' : unifiedDiff(name, oldText, newText);
+    input.patch ? unifiedDiff(input.patch, name, oldText, newText) : '';
   for (const file of input.desiredFiles) {
     const current = input.currentFiles[file.fileName] ?? null;
     if (file.content === current) continue;

@@ -3,7 +3,6 @@
 // reported and retried next pass, the others still converge (docs/config.md, "What a pass does").
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { nextOwned, planApply, type ApplyPlan, type MapUsage } from '../core/apply-plan.js';
 import type { Config } from '../../common/core/config.js';
 import { nodeName } from '../../common/io/config-file.js';
@@ -94,7 +93,9 @@ export async function planOnce(config: Config, configPath: string, deps: ApplyDe
     ),
     readMapUsage(config, deps),
   ]);
-  const plan = planApply({ desiredFiles: renderDropIns(config, configPath), currentFiles, wwidsText, config, node, state, usage, diffs: options.diffs });
+  // Loaded here, not at startup: only `plan` shows diffs, and the library costs memory in every serve.
+  const patch = options.diffs === false ? undefined : (await import('diff')).createTwoFilesPatch;
+  const plan = planApply({ desiredFiles: renderDropIns(config, configPath), currentFiles, wwidsText, config, node, state, usage, patch });
   const errors: string[] = [];
   if (!state.ok) errors.push(state.error);
   if (!usage.ok) errors.push(`cannot tell which maps are in use (${usage.error}); no WWID is removed`);
@@ -108,6 +109,8 @@ function lastNonEmptyLine(text: string | undefined): string {
 
 async function runMultipath(config: Config, flag: '-a' | '-w', wwid: string): Promise<string | undefined> {
   const [file, ...args] = config.apply.multipath;
+  // Loaded on first use: a monitor-only exporter never runs multipath(8).
+  const { execa } = await import('execa');
   const result = await execa(file!, [...args, flag, wwid], {
     reject: false,
     timeout: MULTIPATH_TIMEOUT_MS,

@@ -8,13 +8,15 @@ import type { MetricFamily } from './metric-families.js';
 const escapeText = (text: string) => (/[\\\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text);
 const escapeLabelValue = (text: string) => (/[\\\n"]/.test(text) ? escapeText(text).replace(/"/g, '\\"') : text);
 
-function formatValue(value: number): string {
+/** A sample value as prom-client writes it (NaN as `Nan`, infinities as `+Inf`/`-Inf`). */
+export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'Nan';
   if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
   return `${value}`;
 }
 
-function formatLabels(labels: LabelValues, exclude?: LabelValues): string {
+/** `name="value"` pairs joined by commas, in the object's order (less any name in `exclude`). */
+export function formatLabels(labels: LabelValues, exclude?: LabelValues): string {
   let out = '';
   for (const name in labels) {
     if (exclude && name in exclude) continue;
@@ -114,19 +116,32 @@ export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
   return out.bytes();
 }
 
-/** A metric's series lines as one string ('' when it has none). For small metrics: one map's. */
-export function seriesText(metric: ConstMetric): string {
-  let out = '';
-  emitSeries(metric, new LabelTextCache(), (line) => {
-    out += line;
+/**
+ * Each metric's series lines as one string ('' when it has none), for small metrics: one map's.
+ * One label cache for all of them: a map's metrics share its label objects, formatted once.
+ */
+export function seriesTexts(metrics: readonly ConstMetric[]): string[] {
+  const labelText = new LabelTextCache();
+  return metrics.map((metric) => {
+    let out = '';
+    emitSeries(metric, labelText, (line) => {
+      out += line;
+    });
+    return out;
   });
-  return out;
 }
 
-/** A metric given as its header and its pre-rendered series fragments (seriesText output). */
+/** A byte range of pre-rendered series lines (seriesTexts output, as UTF-8). */
+export interface ByteSlice {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
+/** A metric given as its header and its pre-rendered series fragments. */
 export interface FragmentedMetric {
   header: string;
-  fragments: readonly string[];
+  fragments: readonly ByteSlice[];
 }
 
 /**
@@ -136,13 +151,13 @@ export interface FragmentedMetric {
  * bytes for those metrics.
  */
 export function assembleMetricChunk({ header, fragments }: FragmentedMetric): Buffer | undefined {
-  if (!fragments.some((f) => f !== '')) return undefined;
+  let body = 0;
+  for (const f of fragments) body += f.end - f.start;
+  if (body === 0) return undefined;
   // Sized exactly: a chunk may be kept for many scrapes, and a grown buffer would keep its slack.
-  let length = Buffer.byteLength(header) + 1;
-  for (const fragment of fragments) length += Buffer.byteLength(fragment);
-  const chunk = Buffer.allocUnsafe(length);
+  const chunk = Buffer.allocUnsafe(Buffer.byteLength(header) + body + 1);
   let at = chunk.write(header, 0);
-  for (const fragment of fragments) if (fragment !== '') at += chunk.write(fragment, at);
+  for (const f of fragments) at += f.bytes.copy(chunk, at, f.start, f.end);
   chunk.write('\n', at);
   return chunk;
 }

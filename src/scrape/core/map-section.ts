@@ -5,18 +5,19 @@
 // is exactly renderMapSectionBytes(maps, config) (test/scrape/core/map-section.test.ts). The section
 // comes as one chunk per metric family, and a family none of whose maps changed keeps its chunk (the
 // same Buffer), so the HTTP edge can keep that chunk's gzip member too.
-import { assembleMetricChunk, METRIC_SEPARATOR } from './exposition.js';
+import { assembleMetricChunk, type ByteSlice, METRIC_SEPARATOR } from './exposition.js';
 import { byWwid, type Config } from '../../common/core/config.js';
-import { lunsByWwid, MAP_METRIC_HEADERS, mapFragments } from './metrics.js';
+import { lunsByWwid, MAP_METRIC_HEADERS, mapFragments, type MapFragments } from './metrics.js';
 import type { MapModel } from './parse-multipathd.js';
 
 interface Entry {
   key: string;
-  fragments: string[];
+  fragments: MapFragments;
 }
 
 interface FamilyChunk {
-  fragments: readonly string[];
+  /** The maps' fragments the chunk was assembled from, in WWID order. */
+  maps: readonly MapFragments[];
   chunk: Buffer | undefined;
 }
 
@@ -63,10 +64,9 @@ export class MapSectionCache {
     this.assembled = 0;
     const chunks: Buffer[] = [];
     this.families = MAP_METRIC_HEADERS.map((header, i) => {
-      const fragments = fragmentsPerMap.map((f) => f[i]!);
       let family = this.families[i];
-      if (!family || !sameStrings(family.fragments, fragments)) {
-        family = { fragments, chunk: assembleMetricChunk({ header, fragments }) };
+      if (!family || !sameFamilyBytes(family.maps, fragmentsPerMap, i)) {
+        family = { maps: fragmentsPerMap, chunk: assembleMetricChunk({ header, fragments: fragmentsPerMap.map((f) => familySlice(f, i)) }) };
         this.assembled++;
       }
       if (family.chunk) chunks.push(...(chunks.length > 0 ? [METRIC_SEPARATOR, family.chunk] : [family.chunk]));
@@ -77,8 +77,18 @@ export class MapSectionCache {
   }
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function familySlice(fragments: MapFragments, family: number): ByteSlice {
+  return { bytes: fragments.bytes, start: family > 0 ? fragments.ends[family - 1]! : 0, end: fragments.ends[family]! };
+}
+
+/** Whether family `family`'s lines are the same bytes in both lists of maps (a reused map: the same object). */
+function sameFamilyBytes(before: readonly MapFragments[], now: readonly MapFragments[], family: number): boolean {
+  if (before.length !== now.length) return false;
+  for (let k = 0; k < now.length; k++) {
+    if (before[k] === now[k]) continue;
+    const a = familySlice(before[k]!, family);
+    const b = familySlice(now[k]!, family);
+    if (a.end - a.start !== b.end - b.start || b.bytes.compare(a.bytes, a.start, a.end, b.start, b.end) !== 0) return false;
+  }
   return true;
 }

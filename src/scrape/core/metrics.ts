@@ -3,7 +3,7 @@
 // overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
 import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/config.js';
 import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
-import { metricHeader, renderExposition, renderExpositionBytes, seriesText } from './exposition.js';
+import { metricHeader, renderExposition, renderExpositionBytes, seriesTexts } from './exposition.js';
 import { HEAD, MAP_SECTION } from './metric-families.js';
 import type { MapModel, PathModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
@@ -77,14 +77,37 @@ export function buildMetrics(input: ScrapeInput): ConstMetric[] {
 export const MAP_METRIC_HEADERS: readonly string[] = Object.values(MAP_SECTION).map(metricHeader);
 
 /**
- * One map's series lines per per-map family (MAP_METRIC_HEADERS order, '' where it has none). A
- * scrape's map section is these fragments concatenated over the maps in WWID order, so a map whose
- * content did not change can reuse its fragments (src/scrape/core/map-section.ts).
+ * One map's series lines of every per-map family, as one UTF-8 buffer: family i's lines (MAP_METRIC_HEADERS
+ * order, empty where it has none) are `bytes[ends[i - 1] ?? 0, ends[i])`. A scrape's map section is
+ * these slices concatenated over the maps in WWID order, so a map whose content did not change can
+ * reuse them (src/scrape/core/map-section.ts). Bytes, not strings: a kept map costs its bytes outside
+ * the V8 heap (no GC copying them), and a changed map's slices compare with memcmp.
  */
-export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): string[] {
+export interface MapFragments {
+  bytes: Buffer;
+  ends: readonly number[];
+}
+
+export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): MapFragments {
   const metrics = metricsOf(MAP_SECTION);
   addMapSeries(metrics, map, config, luns);
-  return Object.values(metrics).map(seriesText);
+  let text = '';
+  const ends: number[] = [];
+  for (const lines of seriesTexts(Object.values(metrics))) {
+    text += lines;
+    ends.push(text.length);
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  // String offsets are byte offsets while the text is ASCII (nearly always); otherwise count bytes.
+  if (bytes.length !== text.length) {
+    let start = 0;
+    for (let i = 0, at = 0; i < ends.length; i++) {
+      at += Buffer.byteLength(text.slice(start, ends[i]));
+      start = ends[i]!;
+      ends[i] = at;
+    }
+  }
+  return { bytes, ends };
 }
 
 /** The allow-listed LUNs by WWID (alias and used-by labels of a map). */

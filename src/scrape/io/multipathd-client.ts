@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { endianness } from 'node:os';
-import { execa } from 'execa';
 import { type Config, PATHNAME_SOCKET } from '../../common/core/config.js';
 import type { CollectionFailure } from '../core/states.js';
 import { connectsToAbstractSockets } from './abstract-socket.js';
@@ -148,6 +147,8 @@ export function execClient(opts: {
     timeoutMs: opts.timeoutMs,
     async command(command, deadline) {
       const wait = waitFor(opts.timeoutMs, deadline);
+      // Loaded on first use: the socket transport and most commands never start a process.
+      const { execa } = await import('execa');
       const subprocess = execa(file, [...baseArgs, ...command.split(' ')], {
         // Its own process group, so the deadline also stops whatever it started: a child that
         // inherited stdout would otherwise keep the reply open (and the scrape waiting) forever.

@@ -7,7 +7,6 @@
 // (tsx, vitest) it first registers tsx so the thread can load TypeScript.
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import bcrypt from 'bcryptjs';
 import type { PasswordCompare } from '../core/basic-auth.js';
 
 const ROLE = 'multipath-exporter-bcrypt';
@@ -22,7 +21,10 @@ interface Done {
   ok: boolean;
 }
 
+// bcryptjs is loaded only in the worker threads: the main thread never hashes, and most exporters
+// have no basic auth at all.
 if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
+  const { default: bcrypt } = await import('bcryptjs');
   parentPort!.on('message', ({ id, password, hash }: Job) => {
     let ok = false;
     try {

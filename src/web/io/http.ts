@@ -3,9 +3,9 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Config } from '../../common/core/config.js';
 import { renderLandingPage } from '../core/landing-page.js';
+import { startProcessMetrics } from './process-metrics.js';
 import { MapSectionCache } from '../../scrape/core/map-section.js';
 import { lunsByWwid, renderMetricsChunks } from '../../scrape/core/metrics.js';
 import type { ConfigStatus } from '../../common/core/status.js';
@@ -24,19 +24,8 @@ export interface AppContext {
   processMetrics?: boolean;
 }
 
-/**
- * prom-client's default process_* and nodejs_* metrics, less the gauges named like counters
- * (`nodejs_active_handles_total` and its kin: the sums of `nodejs_active_handles` by type), which
- * `promtool check metrics` reports as lint.
- */
-export function processMetricsRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  for (const metric of registry.getMetricsAsArray()) {
-    if (metric.name.endsWith('_total') && !(metric instanceof Counter)) registry.removeSingleMetric(metric.name);
-  }
-  return registry;
-}
+/** The text exposition format's content type, as every Prometheus client library sends it. */
+export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const gzipAsync = promisify(gzip);
 
@@ -69,7 +58,7 @@ export function createApp(ctx: AppContext): Express {
   app.disable('x-powered-by');
   // An ETag means hashing every response; a 10 MB exposition made that a large share of a scrape.
   app.set('etag', false);
-  const processRegistry = ctx.processMetrics === false ? undefined : processMetricsRegistry();
+  const processMetrics = ctx.processMetrics === false ? undefined : startProcessMetrics();
 
   // The map section is nearly all of a big scrape: re-render only the maps that changed, and
   // compress only the family chunks that changed.
@@ -86,11 +75,11 @@ export function createApp(ctx: AppContext): Express {
       version: ctx.version,
       configStatus: ctx.configStatus(),
     }, (maps, config) => mapSections.renderChunks(maps, config));
-    if (processRegistry) chunks.push(Buffer.from(`\n${await processRegistry.metrics()}`));
+    if (processMetrics) chunks.push(Buffer.from(`\n${processMetrics.render()}`));
     const gzipped = wantsGzip(req);
     const body = gzipped ? await Promise.all(chunks.map((chunk) => gzipMembers.of(chunk))) : chunks;
     res.vary('Accept-Encoding');
-    res.set({ 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE, 'Content-Length': String(body.reduce((n, b) => n + b.length, 0)) });
+    res.set({ 'Content-Type': EXPOSITION_CONTENT_TYPE, 'Content-Length': String(body.reduce((n, b) => n + b.length, 0)) });
     if (gzipped) res.set('Content-Encoding', 'gzip');
     // Chunk by chunk, never one joined buffer (the scrape can be ~10 MB); corked, so the ~40 parts
     // leave in one writev instead of a syscall each.

@@ -1,3 +1,4 @@
+import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { desiredWwids, formatPlan, nextOwned, parseWwids, planApply, planIsEmpty, type PlanInput } from '../../../src/apply/core/apply-plan.js';
 import type { StateRead } from '../../../src/apply/core/owned-state.js';
@@ -34,6 +35,7 @@ function input(over: Situation): PlanInput {
     node: 'pve1',
     state: over.state ?? { ok: true, owned: over.ownedWwids ?? [] },
     usage: over.usage ?? { ok: true, mounted: over.mounted ?? new Map(), held: over.held ?? new Map() },
+    patch: createTwoFilesPatch,
   };
 }
 
@@ -150,10 +152,10 @@ describe('formatPlan', () => {
 describe('unifiedDiff', () => {
   it('is a plain unified diff; a huge rewrite is summarised instead of diffed', async () => {
     const { unifiedDiff } = await import('../../../src/apply/core/apply-plan.js');
-    expect(unifiedDiff('f', 'a\nb\n', 'a\nc\n')).toBe('--- f\n+++ f\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
+    expect(unifiedDiff(createTwoFilesPatch, 'f', 'a\nb\n', 'a\nc\n')).toBe('--- f\n+++ f\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
     const big = (p: string) => Array.from({ length: 20_000 }, (_, i) => `${p}${i}`).join('\n') + '\n';
     const started = Date.now();
-    expect(unifiedDiff('f', big('x'), big('y'))).toBe('--- f\n+++ f\n(more than 5000 lines differ: 20000 lines replaced by 20000)\n');
+    expect(unifiedDiff(createTwoFilesPatch, 'f', big('x'), big('y'))).toBe('--- f\n+++ f\n(more than 5000 lines differ: 20000 lines replaced by 20000)\n');
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

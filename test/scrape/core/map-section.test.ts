@@ -56,6 +56,14 @@ describe('MapSectionCache', () => {
     expect(cache.renderChunks([], config)).toEqual([]);
   });
 
+  it('places every family\'s lines right when a label is not ASCII (UTF-8 bytes outnumber characters)', () => {
+    const maps = generated(3).map((m, i) => (i === 1 ? { ...m, vendor: 'Fürst-€-東京' } : m));
+    const cache = new MapSectionCache();
+    expect(cache.render(maps, config).toString('utf8')).toBe(renderMapSectionBytes(maps, config).toString('utf8'));
+    const changed = maps.map((m) => ({ ...m, counters: { ...m.counters, pathFaults: 9 } }));
+    expect(cache.render(changed, config).toString('utf8')).toBe(renderMapSectionBytes(changed, config).toString('utf8'));
+  });
+
   it('is a drop-in for the full exposition: byte-identical to prom-client', async () => {
     const cache = new MapSectionCache();
     const snapshot = snapshotFromFixture('all-six-maps.json');
