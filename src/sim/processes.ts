@@ -120,8 +120,25 @@ export function liveProcesses(): Managed[] {
   return [...live];
 }
 
-/** A free TCP port on 127.0.0.1 (the kernel's choice; closed again before returning). */
+/** Ports freePort has handed out in this process: the kernel may offer a closed one again. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 (the kernel's choice; closed again before returning), never one this
+ * process was given before: two qemu or Prometheus instances started side by side must not both
+ * be told the same port between its close and their bind.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await kernelFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function kernelFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { processAlive } from '../../src/common/io/process.js';
-import { spawnManaged, waitFor } from '../../src/sim/processes.js';
+import { freePort, spawnManaged, waitFor } from '../../src/sim/processes.js';
 import { REPO } from '../support/repo.js';
 
 const fast = { timeoutMs: 50, everyMs: 1 };
@@ -84,5 +84,15 @@ describe('spawnManaged', () => {
         }
       }
     }
+  });
+});
+
+describe('freePort', () => {
+  it('never hands out the same port twice in one process, though the kernel offers closed ones again', async () => {
+    // 1000 draws from the ~28 000 ephemeral ports: the kernel repeats one with near certainty
+    const ports: number[] = [];
+    for (let i = 0; i < 1000; i++) ports.push(await freePort());
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports.every((p) => p > 0 && p < 65536)).toBe(true);
   });
 });
