@@ -17,7 +17,7 @@ await build({
   minifyWhitespace: true,
   legalComments: 'inline',
   define: { 'process.env.MULTIPATH_EXPORTER_VERSION': JSON.stringify(pkg.version) },
-  // Bundled CommonJS dependencies (express) call require(); give the ESM bundle one.
+  // Bundled CommonJS dependencies (negotiator, bcryptjs) call require(); give the ESM bundle one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
 });
 // A single character beyond Latin-1 makes V8 hold the source as UTF-16, twice its size.

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { execa } from 'execa';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatConfigError, parseConfigText } from '../../src/common/core/config-text.js';
 import { parseWebConfigText } from '../../src/web/core/web-config.js';
@@ -62,9 +61,7 @@ describe('docs/install.md', () => {
     const parsed = parseWebConfigText(webYml, join(etc, 'web.yml'));
     expect(parsed.ok ? [] : parsed.errors.map(formatConfigError)).toEqual([]);
     await writeFile(join(etc, 'web.yml'), webYml);
-    const app = express();
-    app.get('/metrics', (_req, res) => void res.type('text/plain').send('multipath_up 1\n'));
-    const server = await startWebServer(app, { host: '127.0.0.1', port: 0, webConfigFile: join(etc, 'web.yml') });
+    const server = await startWebServer((_req, res) => void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('multipath_up 1\n'), { host: '127.0.0.1', port: 0, webConfigFile: join(etc, 'web.yml') });
     try {
       const ca = await readFile(join(etc, 'ca.crt'), 'utf8');
       const get = (auth?: string) =>

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { RequestListener } from '../../src/web/io/web-server.js';
 export { freePort } from '../../src/sim/processes.js';
 
 export interface TestPki {
@@ -63,9 +64,7 @@ export async function makePki(): Promise<TestPki> {
   };
 }
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read it, release it). */
-
-/** The fixed exposition the tests' tiny express app serves. */
+/** The fixed exposition fixedExpositionApp serves. */
 export const FIXED_EXPOSITION = [
   '# HELP multipath_up Whether the last collection from multipathd succeeded.',
   '# TYPE multipath_up gauge',
@@ -75,3 +74,12 @@ export const FIXED_EXPOSITION = [
   'multipath_test_marker 42',
   '',
 ].join('\n');
+
+/** A listener that answers GET /metrics with FIXED_EXPOSITION and 404 otherwise: the web server's tests need no exporter. */
+export const fixedExpositionApp: RequestListener = (req, res) => {
+  if (req.url !== '/metrics') {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(FIXED_EXPOSITION);
+};

@@ -16,7 +16,7 @@ import { type BcryptPool, createBcryptPool } from './bcrypt-pool.js';
 import { peerCertificateOf, tlsServerOptions } from './tls.js';
 import { loadWebConfig, WebConfigError } from './web-config-file.js';
 
-/** Any Node request listener; an express app is one. */
+/** Any Node request listener (the app of src/web/io/http.ts is one). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface WebServerOptions {

@@ -1,10 +1,9 @@
 // The landing page as a person sees it: real headless Chromium renders the page served by the app.
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import type { Collector } from '../../../src/scrape/io/collector.js';
@@ -42,12 +41,10 @@ beforeAll(async () => {
   const config = Config.parse({ cluster: { luns: [{ wwid: '36001405a3f9c2e7d1b84c0e9d2f6a7b1', alias: 'san-a', usedBy: 'vmstore' }] } });
   const landing = createApp({ collector, config: () => config, configStatus: () => undefined, nodename: () => 'pve1', version: '1.2.3', log: memoryLogger(), processMetrics: false });
   // The landing page in a same-origin frame of a window's size, measured by the browser itself.
-  const app = express();
-  app.get('/measure', (_req, res) => {
-    res.type('html').send(MEASURE_PAGE);
-  });
-  app.use(landing);
-  server = app.listen(0, '127.0.0.1');
+  server = createServer((req, res) => {
+    if (req.url === '/measure') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(MEASURE_PAGE);
+    else landing(req, res);
+  }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const address = server.address();
   url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;

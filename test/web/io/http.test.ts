@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -18,7 +18,7 @@ function appWith(collect: () => Promise<Snapshot>, config = Config.parse({ node:
 
 /** A GET over a real socket, the body as sent (supertest would decode gzip itself). */
 async function rawGet(app: ReturnType<typeof createApp>, path: string, headers: Record<string, string>) {
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(app).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {
     return await new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
@@ -190,5 +190,39 @@ describe('/healthz and /', () => {
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.text).toMatch(reason);
     expect(res.text).toContain('href="/metrics"');
+  });
+});
+
+describe('routing', () => {
+  const app = () => appWith(async () => snapshotFromFixture('all-six-maps.json'));
+
+  it('routes by path and ignores the query', async () => {
+    const res = await request(app()).get('/metrics?debug=1');
+    expect(res.status).toBe(200);
+    expect(samples(res.text).get('multipath_up')).toBe(1);
+  });
+
+  it('answers 404 for an unknown path, as plain text', async () => {
+    const res = await request(app()).get('/metrics/extra');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.text).toBe('not found\n');
+  });
+
+  it('answers 405 with Allow for a method other than GET and HEAD', async () => {
+    const res = await request(app()).post('/metrics').send('x');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('answers HEAD with the headers of GET and no body', async () => {
+    const get = await rawGet(app(), '/metrics', { 'Accept-Encoding': 'gzip' });
+    const head = await request(app()).head('/metrics').set('Accept-Encoding', 'gzip');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-encoding']).toBe('gzip');
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+    expect(head.text ?? '').toBe('');
+    const healthz = await request(app()).head('/healthz');
+    expect(healthz.headers['content-length']).toBe('3');
   });
 });

@@ -3,10 +3,9 @@
 // members, some kept from the scrape before and some fresh: the target must be up with every sample.
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import { memoryLogger } from '../../../src/common/io/log.js';
@@ -34,13 +33,10 @@ let promUrl: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'mpe-prom-gzip-'));
-  const app = express();
-  app.use((req, res, next) => {
+  server = createServer((req, res) => {
     res.on('finish', () => encodings.push(String(res.getHeader('content-encoding') ?? 'identity')));
-    next();
-  });
-  app.use(exporter);
-  server = app.listen(0, '127.0.0.1');
+    exporter(req, res);
+  }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   prom = await startPrometheus(work, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: gzip\n    static_configs:\n      - targets: ['${target}']\n`);

@@ -5,10 +5,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../../src/web/io/web-server.js';
-import { FIXED_EXPOSITION, makePki, type TestPki } from '../../support/certs.js';
+import { FIXED_EXPOSITION, fixedExpositionApp, makePki, type TestPki } from '../../support/certs.js';
 import { startPrometheus, type TestPrometheus } from '../../support/prometheus-server.js';
 
 let pki: TestPki;
@@ -16,14 +15,6 @@ let work: string;
 let prom: TestPrometheus | undefined;
 let promUrl: string;
 const servers: WebServer[] = [];
-
-function tinyApp(): express.Express {
-  const app = express();
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(FIXED_EXPOSITION);
-  });
-  return app;
-}
 
 async function query(q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const res = await fetch(`${promUrl}api/v1/query?query=${encodeURIComponent(q)}`);
@@ -46,8 +37,8 @@ beforeAll(async () => {
     join(pki.dir, 'web-mtls.yml'),
     `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n`,
   );
-  const basic = await startWebServer(tinyApp(), { host: '127.0.0.1', port: 0, webConfigFile: join(pki.dir, 'web-basic.yml') });
-  const mtls = await startWebServer(tinyApp(), { host: '127.0.0.1', port: 0, webConfigFile: join(pki.dir, 'web-mtls.yml') });
+  const basic = await startWebServer(fixedExpositionApp, { host: '127.0.0.1', port: 0, webConfigFile: join(pki.dir, 'web-basic.yml') });
+  const mtls = await startWebServer(fixedExpositionApp, { host: '127.0.0.1', port: 0, webConfigFile: join(pki.dir, 'web-mtls.yml') });
   servers.push(basic, mtls);
   const target = (s: WebServer) => new URL(s.url).host;
 

@@ -5,20 +5,11 @@ import { join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
-import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../../src/web/io/web-server.js';
 import { memoryLogger } from '../../../src/common/io/log.js';
 import type { Logger } from '../../../src/common/io/log.js';
-import { FIXED_EXPOSITION, makePki, type TestPki } from '../../support/certs.js';
-
-function tinyApp(): express.Express {
-  const app = express();
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(FIXED_EXPOSITION);
-  });
-  return app;
-}
+import { FIXED_EXPOSITION, fixedExpositionApp, makePki, type TestPki } from '../../support/certs.js';
 
 interface Got {
   status: number;
@@ -71,7 +62,7 @@ async function serve(webConfig?: string, log?: Logger): Promise<WebServer> {
     webConfigFile = join(pki.dir, `web-${servers.length}.yml`);
     await writeFile(webConfigFile, webConfig);
   }
-  const s = await startWebServer(tinyApp(), { host: '127.0.0.1', port: 0, ...(webConfigFile ? { webConfigFile } : {}), ...(log ? { log } : {}) });
+  const s = await startWebServer(fixedExpositionApp, { host: '127.0.0.1', port: 0, ...(webConfigFile ? { webConfigFile } : {}), ...(log ? { log } : {}) });
   servers.push(s);
   return s;
 }
@@ -189,12 +180,12 @@ tls_server_config:
   it('refuses to start with an invalid or unreadable web config, naming the file and the problem', async () => {
     await expect(serve(`basic_auth_users: { prometheus: plaintext }\n`)).rejects.toThrow(/web-\d+\.yml: line 1: basic_auth_users\.prometheus: must be a bcrypt hash/);
     await expect(serve(`tls_server_config: { cert_file: missing.crt, key_file: server.key }\n`)).rejects.toThrow(/cannot read certificate .*missing\.crt/);
-    await expect(startWebServer(tinyApp(), { port: 0, host: '127.0.0.1', webConfigFile: join(pki.dir, 'nope.yml') })).rejects.toThrow(/nope\.yml: cannot read web config/);
+    await expect(startWebServer(fixedExpositionApp, { port: 0, host: '127.0.0.1', webConfigFile: join(pki.dir, 'nope.yml') })).rejects.toThrow(/nope\.yml: cannot read web config/);
   });
 
   it('rejects a port that is in use', async () => {
     const s = await serve();
-    await expect(startWebServer(tinyApp(), { host: '127.0.0.1', port: Number(new URL(s.url).port) })).rejects.toThrow(/EADDRINUSE/);
+    await expect(startWebServer(fixedExpositionApp, { host: '127.0.0.1', port: Number(new URL(s.url).port) })).rejects.toThrow(/EADDRINUSE/);
   });
 
   it('reload() picks up a new password and keeps the old settings when the new file is invalid', async () => {
