@@ -218,11 +218,16 @@ export async function writeShippedRules(root: string, dir: string, shorten: Shor
   return [rules, alerts];
 }
 
-/** Writes the transformed configs and starts Alertmanager, then Prometheus; waits until both are ready. */
-export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
-  await mkdir(opts.dir, { recursive: true });
-  const file = (name: string) => path.join(opts.dir, name);
+/** What a monitoring setup has started so far: the webhook, the processes, and how to stop them all. */
+export interface Started {
+  webhook: Webhook;
+  /** Push every process as it is spawned, so that a failure later stops it. */
+  started: Managed[];
+  stop(): Promise<void>;
+}
 
+/** Starts the webhook and runs `build`; if `build` throws, stops what it had started and rethrows. */
+export async function withWebhook<T>(build: (s: Started) => Promise<T>): Promise<T> {
   const webhook = await startWebhook();
   const started: Managed[] = [];
   const stop = async () => {
@@ -230,43 +235,53 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     await webhook.close();
   };
   try {
-    const alertmanagers = await spawnAlertmanagers({
-      root: opts.root,
-      dir: opts.dir,
-      webhook,
-      replicas: opts.alertmanagerReplicas ?? 1,
-      groupWait: opts.groupWait,
-      groupInterval: opts.groupInterval,
-      repeatInterval: opts.repeatInterval,
-    });
-    started.push(...alertmanagers.map((am) => am.proc));
-    const promPort = await freePort();
-    const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
-    await writeFile(
-      file('prometheus.yml'),
-      prometheusForSim({
-        example: await shippedScrapeExample(opts.root),
-        targets: opts.targets,
-        cluster: opts.cluster,
-        ruleFiles,
-        alertmanager: alertmanagers.map((am) => am.url.replace(/^http:\/\//, '')),
-        scrapeInterval: opts.scrapeInterval ?? '1s',
-        evaluationInterval: opts.evaluationInterval ?? '1s',
-      }),
-    );
-    const prometheus = spawnPrometheus('prometheus', { configFile: file('prometheus.yml'), dataDir: file('prometheus-data'), port: promPort });
-    started.push(prometheus);
-    const prometheusUrl = `http://127.0.0.1:${promPort}`;
-    await Promise.all([
-      ...alertmanagers.map((am) => waitHttpReady(`${am.url}/-/ready`, { timeoutMs: 30_000, proc: am.proc })),
-      waitHttpReady(`${prometheusUrl}/-/ready`, { timeoutMs: 30_000, proc: prometheus }),
-    ]);
-    const first = alertmanagers[0]!;
-    return { prometheusUrl, alertmanagerUrl: first.url, webhook, prometheus, alertmanager: first.proc, alertmanagers, stop };
+    return await build({ webhook, started, stop });
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Writes the transformed configs and starts Alertmanager, then Prometheus; waits until both are ready. */
+export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
+  await mkdir(opts.dir, { recursive: true });
+  const file = (name: string) => path.join(opts.dir, name);
+
+  return withWebhook(async ({ webhook, started, stop }) => {
+  const alertmanagers = await spawnAlertmanagers({
+    root: opts.root,
+    dir: opts.dir,
+    webhook,
+    replicas: opts.alertmanagerReplicas ?? 1,
+    groupWait: opts.groupWait,
+    groupInterval: opts.groupInterval,
+    repeatInterval: opts.repeatInterval,
+  });
+  started.push(...alertmanagers.map((am) => am.proc));
+  const promPort = await freePort();
+  const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
+  await writeFile(
+    file('prometheus.yml'),
+    prometheusForSim({
+      example: await shippedScrapeExample(opts.root),
+      targets: opts.targets,
+      cluster: opts.cluster,
+      ruleFiles,
+      alertmanager: alertmanagers.map((am) => am.url.replace(/^http:\/\//, '')),
+      scrapeInterval: opts.scrapeInterval ?? '1s',
+      evaluationInterval: opts.evaluationInterval ?? '1s',
+    }),
+  );
+  const prometheus = spawnPrometheus('prometheus', { configFile: file('prometheus.yml'), dataDir: file('prometheus-data'), port: promPort });
+  started.push(prometheus);
+  const prometheusUrl = `http://127.0.0.1:${promPort}`;
+  await Promise.all([
+    ...alertmanagers.map((am) => waitHttpReady(`${am.url}/-/ready`, { timeoutMs: 30_000, proc: am.proc })),
+    waitHttpReady(`${prometheusUrl}/-/ready`, { timeoutMs: 30_000, proc: prometheus }),
+  ]);
+  const first = alertmanagers[0]!;
+  return { prometheusUrl, alertmanagerUrl: first.url, webhook, prometheus, alertmanager: first.proc, alertmanagers, stop };
+  });
 }
 
 // ----------------------------------------------------------------------------------- queries

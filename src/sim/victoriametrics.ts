@@ -15,7 +15,7 @@ import {
   shippedScrapeExample,
   spawnAlertmanagers,
   spawnPrometheus,
-  startWebhook,
+  withWebhook,
   type Webhook,
   writeShippedRules,
 } from './prometheus.js';
@@ -120,67 +120,58 @@ interface ActiveTargets {
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   await mkdir(opts.dir, { recursive: true });
   const interval = opts.interval ?? '1s';
-  const webhook = await startWebhook();
-  const started: Managed[] = [];
-  const stop = async () => {
-    await Promise.all(started.map((m) => m.stop()));
-    await webhook.close();
-  };
-  try {
-    const alertmanagers = await spawnAlertmanagers({ root: opts.root, dir: opts.dir, webhook, replicas: opts.alertmanagerReplicas ?? 2 });
-    started.push(...alertmanagers.map((am) => am.proc));
-    const vm = await spawnVictoriaMetrics(path.join(opts.dir, 'victoria-metrics-data'));
-    started.push(vm.proc);
-    const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
-    const vmalert = await spawnVmalert({ ruleFiles, victoriaMetricsUrl: vm.url, alertmanagers: alertmanagers.map((am) => am.url), interval });
-    started.push(vmalert.proc);
+  return withWebhook(async ({ webhook, started, stop }) => {
+  const alertmanagers = await spawnAlertmanagers({ root: opts.root, dir: opts.dir, webhook, replicas: opts.alertmanagerReplicas ?? 2 });
+  started.push(...alertmanagers.map((am) => am.proc));
+  const vm = await spawnVictoriaMetrics(path.join(opts.dir, 'victoria-metrics-data'));
+  started.push(vm.proc);
+  const ruleFiles = await writeShippedRules(opts.root, opts.dir, opts.shorten ?? DEFAULT_SHORTEN);
+  const vmalert = await spawnVmalert({ ruleFiles, victoriaMetricsUrl: vm.url, alertmanagers: alertmanagers.map((am) => am.url), interval });
+  started.push(vmalert.proc);
 
-    const example = await shippedScrapeExample(opts.root);
-    const prometheus: Record<string, ClusterPrometheus> = {};
-    for (const c of opts.clusters) {
-      const configFile = path.join(opts.dir, `prometheus-${c.name}.yml`);
-      const writeConfig = (targets: VmTarget[]) =>
-        writeFile(
-          configFile,
-          prometheusForSim({
-            example,
-            targets,
-            externalLabels: { cluster: c.name },
-            remoteWrite: `${vm.url}/api/v1/write`,
-            scrapeInterval: interval,
-            evaluationInterval: interval,
-          }),
+  const example = await shippedScrapeExample(opts.root);
+  const prometheus: Record<string, ClusterPrometheus> = {};
+  for (const c of opts.clusters) {
+    const configFile = path.join(opts.dir, `prometheus-${c.name}.yml`);
+    const writeConfig = (targets: VmTarget[]) =>
+      writeFile(
+        configFile,
+        prometheusForSim({
+          example,
+          targets,
+          externalLabels: { cluster: c.name },
+          remoteWrite: `${vm.url}/api/v1/write`,
+          scrapeInterval: interval,
+          evaluationInterval: interval,
+        }),
+      );
+    await writeConfig(c.targets);
+    const port = await freePort();
+    const proc = spawnPrometheus(`prometheus ${c.name}`, { configFile, dataDir: path.join(opts.dir, `prometheus-${c.name}-data`), port, agent: true });
+    started.push(proc);
+    const url = `http://127.0.0.1:${port}`;
+    prometheus[c.name] = {
+      url,
+      proc,
+      async setTargets(targets) {
+        await writeConfig(targets);
+        process.kill(proc.pid, 'SIGHUP');
+        const want = targets.map((t) => t.node).sort();
+        await waitFor(
+          `prometheus ${c.name} scraping ${want.join(', ') || 'nothing'}`,
+          { timeoutMs: 20_000 },
+          async () => ((await (await fetch(`${url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(5000) })).json()) as ActiveTargets).data.activeTargets.map((t) => t.labels.node ?? '').sort(),
+          (nodes) => JSON.stringify(nodes) === JSON.stringify(want),
         );
-      await writeConfig(c.targets);
-      const port = await freePort();
-      const proc = spawnPrometheus(`prometheus ${c.name}`, { configFile, dataDir: path.join(opts.dir, `prometheus-${c.name}-data`), port, agent: true });
-      started.push(proc);
-      const url = `http://127.0.0.1:${port}`;
-      prometheus[c.name] = {
-        url,
-        proc,
-        async setTargets(targets) {
-          await writeConfig(targets);
-          process.kill(proc.pid, 'SIGHUP');
-          const want = targets.map((t) => t.node).sort();
-          await waitFor(
-            `prometheus ${c.name} scraping ${want.join(', ') || 'nothing'}`,
-            { timeoutMs: 20_000 },
-            async () => ((await (await fetch(`${url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(5000) })).json()) as ActiveTargets).data.activeTargets.map((t) => t.labels.node ?? '').sort(),
-            (nodes) => JSON.stringify(nodes) === JSON.stringify(want),
-          );
-        },
-      };
-    }
-    await Promise.all([
-      ...alertmanagers.map((am) => waitHttpReady(`${am.url}/-/ready`, { timeoutMs: 30_000, proc: am.proc })),
-      waitHttpReady(`${vm.url}/health`, { timeoutMs: 30_000, proc: vm.proc }),
-      waitHttpReady(`${vmalert.url}/health`, { timeoutMs: 30_000, proc: vmalert.proc }),
-      ...Object.values(prometheus).map((p) => waitHttpReady(`${p.url}/-/ready`, { timeoutMs: 30_000, proc: p.proc })),
-    ]);
-    return { victoriaMetricsUrl: vm.url, vmalertUrl: vmalert.url, webhook, alertmanagers, prometheus, stop };
-  } catch (err) {
-    await stop();
-    throw err;
+      },
+    };
   }
+  await Promise.all([
+    ...alertmanagers.map((am) => waitHttpReady(`${am.url}/-/ready`, { timeoutMs: 30_000, proc: am.proc })),
+    waitHttpReady(`${vm.url}/health`, { timeoutMs: 30_000, proc: vm.proc }),
+    waitHttpReady(`${vmalert.url}/health`, { timeoutMs: 30_000, proc: vmalert.proc }),
+    ...Object.values(prometheus).map((p) => waitHttpReady(`${p.url}/-/ready`, { timeoutMs: 30_000, proc: p.proc })),
+  ]);
+  return { victoriaMetricsUrl: vm.url, vmalertUrl: vmalert.url, webhook, alertmanagers, prometheus, stop };
+  });
 }
