@@ -1,6 +1,8 @@
 // Snapshot -> the metrics of one scrape, as const metrics of the declared families
-// (metric-families.ts) and as exposition text. Pure: no collect() callbacks, no shared state, so two
-// overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
+// (metric-families.ts) and as exposition text (the map section written straight from the model).
+// Pure: no collect() callbacks, and no state outlives a call (the one scratch buffer is rewritten
+// within each synchronous call), so two overlapping scrapes can never mix label sets
+// (docs/metrics.md is the contract).
 import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/config.js';
 import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
 import { assembleMetricChunk, type ByteSlice, escapeLabelValue, escapeText, formatValue, METRIC_SEPARATOR, metricHeader, renderExpositionBytes } from './exposition.js';
@@ -289,7 +291,10 @@ function addConfigStatusSeries(m: HeadMetrics, input: ScrapeInput): void {
   m.configReloadSuccess.add(last.reloadSuccess ? 1 : 0);
 }
 
-/** Adds one map's series (and its path groups' and paths') to the map-section metrics. */
+/**
+ * Adds one map's series (and its path groups' and paths') to the map-section metrics: the
+ * structured form of mapLines, which the exposition tests compare through prom-client.
+ */
 function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): void {
   const wwid = map.wwid;
   const lun = luns.get(wwid);
