@@ -10,19 +10,30 @@ export interface SysfsFacts {
   pathLinks: Map<string, string>;
 }
 
+/**
+ * The maps with their sysfs facts. A path group or path no fact changes is kept as it is (the same
+ * object): they are most of a big reply's model, and copying them all on every changed reply was
+ * garbage the next scrape had to collect.
+ */
 export function enrichMaps(maps: readonly MapModel[], facts: SysfsFacts): MapModel[] {
   return maps.map((map) => {
-    const pathGroups = map.pathGroups.map((group) => ({
-      ...group,
-      paths: group.paths.map((path) =>
-        path.transport || !path.dev ? path : { ...path, transport: transportFromSysfsLink(facts.pathLinks.get(path.dev)) },
-      ),
-    }));
+    let pathsChanged = false;
+    const pathGroups = map.pathGroups.map((group) => {
+      let changed = false;
+      const paths = group.paths.map((path) => {
+        const transport = path.transport || !path.dev ? undefined : transportFromSysfsLink(facts.pathLinks.get(path.dev));
+        if (!transport) return path;
+        changed = true;
+        return { ...path, transport };
+      });
+      pathsChanged ||= changed;
+      return changed ? { ...group, paths } : group;
+    });
     const sectors = map.sysfs ? facts.sizeSectors.get(map.sysfs) : undefined;
     return {
       ...map,
       pathGroups,
-      transport: mapTransport(pathGroups.flatMap((g) => g.paths)),
+      transport: pathsChanged ? mapTransport(pathGroups.flatMap((g) => g.paths)) : map.transport,
       sizeBytes: sectors === undefined ? undefined : sectors * 512,
       holders: map.sysfs ? facts.holders.get(map.sysfs) : undefined,
     };

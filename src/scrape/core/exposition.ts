@@ -5,8 +5,10 @@
 import type { ConstMetric, LabelValues } from './const-metric.js';
 import type { MetricFamily } from './metric-families.js';
 
-const escapeText = (text: string) => (/[\\\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text);
-const escapeLabelValue = (text: string) => (/[\\\n"]/.test(text) ? escapeText(text).replace(/"/g, '\\"') : text);
+/** HELP text and metric names: backslash and newline escaped. */
+export const escapeText = (text: string) => (/[\\\n]/.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text);
+/** A label value: backslash, newline and double quote escaped. */
+export const escapeLabelValue = (text: string) => (/[\\\n"]/.test(text) ? escapeText(text).replace(/"/g, '\\"') : text);
 
 /** A sample value as prom-client writes it (NaN as `Nan`, infinities as `+Inf`/`-Inf`). */
 export function formatValue(value: number): string {
@@ -116,22 +118,7 @@ export function renderExpositionBytes(metrics: readonly ConstMetric[]): Buffer {
   return out.bytes();
 }
 
-/**
- * Each metric's series lines as one string ('' when it has none), for small metrics: one map's.
- * One label cache for all of them: a map's metrics share its label objects, formatted once.
- */
-export function seriesTexts(metrics: readonly ConstMetric[]): string[] {
-  const labelText = new LabelTextCache();
-  return metrics.map((metric) => {
-    let out = '';
-    emitSeries(metric, labelText, (line) => {
-      out += line;
-    });
-    return out;
-  });
-}
-
-/** A byte range of pre-rendered series lines (seriesTexts output, as UTF-8). */
+/** A byte range of pre-rendered series lines (a map's fragments, src/scrape/core/metrics.ts). */
 export interface ByteSlice {
   bytes: Buffer;
   start: number;
@@ -164,7 +151,3 @@ export function assembleMetricChunk({ header, fragments }: FragmentedMetric): Bu
 
 /** The blank line between two metrics' chunks. */
 export const METRIC_SEPARATOR: Buffer = Buffer.from('\n');
-
-export function renderExposition(metrics: readonly ConstMetric[]): string {
-  return renderExpositionBytes(metrics).toString('utf8');
-}

@@ -1,19 +1,16 @@
 // Memoized rendering of the per-map section of the exposition. At 1000 maps x 4 paths the section
 // is ~100k series and nearly all of a scrape's cost; between two scrapes usually only a few maps
-// change (a path fails, a failback countdown ticks), so each map's lines are kept per metric and
-// re-rendered only when that map's content or its config entry changed. Deterministic: the output
+// change (a path fails, a failback countdown ticks). Each map is rendered (straight from the model,
+// cheap) and its new bytes replace the kept ones only when they differ, so an unchanged map keeps
+// its fragments (the same object) and every family it sits in can be recognised as unchanged by
+// identity. The bytes are the key: nothing that reaches the output can be missed. Deterministic: the output
 // is exactly renderMapSectionBytes(maps, config) (test/scrape/core/map-section.test.ts). The section
 // comes as one chunk per metric family, and a family none of whose maps changed keeps its chunk (the
 // same Buffer), so the HTTP edge can keep that chunk's gzip member too.
-import { assembleMetricChunk, type ByteSlice, METRIC_SEPARATOR } from './exposition.js';
+import { assembleMetricChunk, METRIC_SEPARATOR } from './exposition.js';
 import { byWwid, type Config } from '../../common/core/config.js';
-import { lunsByWwid, MAP_METRIC_HEADERS, mapFragments, type MapFragments } from './metrics.js';
+import { familySlice, lunsByWwid, MAP_METRIC_HEADERS, mapFragments, type MapFragments } from './metrics.js';
 import type { MapModel } from './parse-multipathd.js';
-
-interface Entry {
-  key: string;
-  fragments: MapFragments;
-}
 
 interface FamilyChunk {
   /** The maps' fragments the chunk was assembled from, in WWID order. */
@@ -22,10 +19,10 @@ interface FamilyChunk {
 }
 
 export class MapSectionCache {
-  private entries = new Map<string, Entry>();
+  private entries = new Map<string, MapFragments>();
   private families: FamilyChunk[] = [];
   private last: { maps: readonly MapModel[]; config: Config; chunks: readonly Buffer[] } | undefined;
-  /** Maps rendered afresh in the last call (for tests and the benchmark). */
+  /** Maps whose lines changed (or are new) in the last call, so not kept (for tests and the benchmark). */
   rendered = 0;
   /** Family chunks assembled afresh in the last call (for tests and the benchmark). */
   assembled = 0;
@@ -46,19 +43,15 @@ export class MapSectionCache {
       return this.last.chunks;
     }
     const sorted = [...maps].sort(byWwid);
-    const next = new Map<string, Entry>();
+    const next = new Map<string, MapFragments>();
     const luns = lunsByWwid(config);
-    const perPath = config.perPathMetrics ? 'p' : '-';
     this.rendered = 0;
     const fragmentsPerMap = sorted.map((map) => {
-      const key = `${perPath}${JSON.stringify(luns.get(map.wwid)) ?? ''}\0${JSON.stringify(map)}`;
-      let entry = this.entries.get(map.wwid);
-      if (!entry || entry.key !== key) {
-        entry = { key, fragments: mapFragments(map, config, luns) };
-        this.rendered++;
-      }
-      next.set(map.wwid, entry);
-      return entry.fragments;
+      const kept = this.entries.get(map.wwid);
+      const fragments = mapFragments(map, config, luns, kept);
+      if (fragments !== kept) this.rendered++;
+      next.set(map.wwid, fragments);
+      return fragments;
     });
     this.entries = next; // maps that vanished are dropped
     this.assembled = 0;
@@ -75,10 +68,6 @@ export class MapSectionCache {
     this.last = { maps, config, chunks };
     return chunks;
   }
-}
-
-function familySlice(fragments: MapFragments, family: number): ByteSlice {
-  return { bytes: fragments.bytes, start: family > 0 ? fragments.ends[family - 1]! : 0, end: fragments.ends[family]! };
 }
 
 /** Whether family `family`'s lines are the same bytes in both lists of maps (a reused map: the same object). */

@@ -1,9 +1,11 @@
 // Snapshot -> the metrics of one scrape, as const metrics of the declared families
-// (metric-families.ts) and as exposition text. Pure: no collect() callbacks, no shared state, so two
-// overlapping scrapes can never mix label sets (docs/metrics.md is the contract).
+// (metric-families.ts) and as exposition text (the map section written straight from the model).
+// Pure: no collect() callbacks, and no state outlives a call (the one scratch buffer is rewritten
+// within each synchronous call), so two overlapping scrapes can never mix label sets
+// (docs/metrics.md is the contract).
 import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/config.js';
 import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
-import { metricHeader, renderExposition, renderExpositionBytes, seriesTexts } from './exposition.js';
+import { assembleMetricChunk, type ByteSlice, escapeLabelValue, escapeText, formatValue, METRIC_SEPARATOR, metricHeader, renderExpositionBytes } from './exposition.js';
 import { HEAD, MAP_SECTION } from './metric-families.js';
 import type { MapModel, PathModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
@@ -37,7 +39,7 @@ export function aliasOf(map: Pick<MapModel, 'wwid' | 'name'>, configuredAlias: s
 
 /** One scrape's metrics in the Prometheus text format. */
 export function renderMetrics(input: ScrapeInput): string {
-  return renderExposition(buildMetrics(input));
+  return renderMetricsBytes(input).toString('utf8');
 }
 
 /**
@@ -63,11 +65,22 @@ const NEWLINE = Buffer.from('\n');
 
 /** The per-map and per-path series of one snapshot, as exposition bytes (empty when there are no maps). */
 export function renderMapSectionBytes(maps: readonly MapModel[], config: Config): Buffer {
-  const metrics = buildMapMetrics(maps, config);
-  return metrics.length > 0 ? renderExpositionBytes(metrics) : Buffer.alloc(0);
+  const luns = lunsByWwid(config);
+  const fragments = [...maps].sort(byWwid).map((map) => mapFragments(map, config, luns));
+  const chunks = MAP_METRIC_HEADERS.flatMap((header, i) => assembleMetricChunk({ header, fragments: fragments.map((f) => familySlice(f, i)) }) ?? []);
+  return Buffer.concat(chunks.flatMap((chunk, i) => (i > 0 ? [METRIC_SEPARATOR, chunk] : [chunk])));
 }
 
-/** One scrape's metrics from one snapshot, in exposition order (only those with series). */
+/** Family `family`'s lines within one map's fragments. */
+export function familySlice(fragments: MapFragments, family: number): ByteSlice {
+  return { bytes: fragments.bytes, start: family > 0 ? fragments.ends[family - 1]! : 0, end: fragments.ends[family]! };
+}
+
+/**
+ * One scrape's metrics from one snapshot as const metrics, in exposition order (only those with
+ * series): the structured form the tests hand to prom-client, the reference the rendered text must
+ * equal byte for byte (the map section is rendered straight from the model, mapLines).
+ */
 export function buildMetrics(input: ScrapeInput): ConstMetric[] {
   const head = buildHeadMetrics(input);
   return input.snapshot.ok ? [...head, ...buildMapMetrics(input.snapshot.maps, input.config)] : head;
@@ -88,18 +101,25 @@ export interface MapFragments {
   ends: readonly number[];
 }
 
-export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): MapFragments {
-  const metrics = metricsOf(MAP_SECTION);
-  addMapSeries(metrics, map, config, luns);
+/**
+ * One map's fragments; `kept` (the map's fragments of the last scrape) is returned itself when the
+ * lines came out byte for byte the same. The rendered bytes are their own cache key: rendering a map
+ * straight from the model costs about what JSON.stringify of the model did, and no field that reaches
+ * the output (the reply's, the sysfs enrichment's, the config entry's) can be left out of it.
+ */
+export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>, kept?: MapFragments): MapFragments {
+  const lines = mapLines(map, config, luns.get(map.wwid));
   let text = '';
   const ends: number[] = [];
-  for (const lines of seriesTexts(Object.values(metrics))) {
-    text += lines;
+  for (const key of MAP_KEYS) {
+    text += lines[key];
     ends.push(text.length);
   }
-  const bytes = Buffer.from(text, 'utf8');
+  // UTF-8 never needs more than 3 bytes per UTF-16 code unit.
+  if (scratch.length < text.length * 3) scratch = Buffer.allocUnsafe(text.length * 3);
+  const length = scratch.write(text, 0, 'utf8');
   // String offsets are byte offsets while the text is ASCII (nearly always); otherwise count bytes.
-  if (bytes.length !== text.length) {
+  if (length !== text.length) {
     let start = 0;
     for (let i = 0, at = 0; i < ends.length; i++) {
       at += Buffer.byteLength(text.slice(start, ends[i]));
@@ -107,7 +127,95 @@ export function mapFragments(map: MapModel, config: Config, luns: ReadonlyMap<st
       ends[i] = at;
     }
   }
-  return { bytes, ends };
+  if (kept && kept.bytes.length === length && scratch.compare(kept.bytes, 0, length, 0, length) === 0 && kept.ends.every((end, i) => end === ends[i])) {
+    return kept;
+  }
+  return { bytes: Buffer.from(scratch.subarray(0, length)), ends };
+}
+
+/**
+ * Where a map's lines are encoded before they are compared with its kept ones: an unchanged map
+ * (the common case) then allocates no buffer. Reused across calls; never escapes mapFragments.
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+type MapFamily = keyof typeof MAP_SECTION;
+const MAP_KEYS = Object.keys(MAP_SECTION) as MapFamily[];
+/** Each per-map family's line start up to its labels: newline, name, brace (every one has labels). */
+const OPEN = Object.fromEntries(MAP_KEYS.map((key) => [key, `\n${escapeText(MAP_SECTION[key].name)}{`])) as Record<MapFamily, string>;
+/** The map state set's lines up to the shared labels, one per member in declaration order. */
+const MAP_STATE_OPEN = stateSetOpen('mapState');
+
+function stateSetOpen(key: MapFamily): (readonly [string, string])[] {
+  const states = MAP_SECTION[key].states;
+  if (!states) throw new Error(`${MAP_SECTION[key].name} is not a state set`);
+  return states.values.map((state) => [state, `${OPEN[key]}${states.label}="${escapeLabelValue(state)}",`] as const);
+}
+const q = (value: string | undefined) => escapeLabelValue(value ?? '');
+
+/**
+ * One map's lines of every per-map family, written straight from the model: the same series, labels
+ * and order as addMapSeries writes through const metrics (the prom-client reference of the tests),
+ * without the per-family metric and per-series label objects that made a big scrape's GC work. The
+ * map's label text (`wwid="..."`, and a path's `wwid="...",dev="..."`) is formatted once and reused.
+ */
+function mapLines(map: MapModel, config: Config, lun: Lun | undefined): Record<MapFamily, string> {
+  const wwid = `wwid="${escapeLabelValue(map.wwid)}"`;
+  const own = `${wwid}} `;
+  let mapState = '';
+  for (const [state, open] of MAP_STATE_OPEN) mapState += `${open}${own}${state === map.health ? 1 : 0}`;
+  let groupState = '';
+  let groupPriority = '';
+  let pathActive = '';
+  let pathState = '';
+  let pathPriority = '';
+  let pathMarginal = '';
+  let pathInfo = '';
+  for (const group of map.pathGroups) {
+    const groupLabels = `${wwid},group="${group.group}"`;
+    groupState += `${OPEN.groupState}${groupLabels},state="${q(stateLabel(group.dmState, group.dmStateRaw))}"} 1`;
+    groupPriority += `${OPEN.groupPriority}${groupLabels}} ${formatValue(group.priority)}`;
+    if (!config.perPathMetrics) continue;
+    for (const path of group.paths) {
+      const pathLabels = `${wwid},dev="${escapeLabelValue(path.devLabel)}"`;
+      pathActive += `${OPEN.pathActive}${pathLabels}} ${path.dmState === 'active' ? 1 : 0}`;
+      pathState +=
+        `${OPEN.pathState}${pathLabels},dm_state="${q(stateLabel(path.dmState, path.dmStateRaw))}"` +
+        `,checker_state="${q(stateLabel(path.checkerState, path.checkerStateRaw))}"` +
+        `,device_state="${q(stateLabel(path.deviceState, path.deviceStateRaw))}"} 1`;
+      if (path.priority !== undefined) pathPriority += `${OPEN.pathPriority}${pathLabels}} ${formatValue(path.priority)}`;
+      pathMarginal += `${OPEN.pathMarginal}${pathLabels}} ${path.marginal ? 1 : 0}`;
+      pathInfo +=
+        `${OPEN.pathInfo}${pathLabels},dev_t="${q(path.devT)}",group="${group.group}",checker="${q(path.checker)}"` +
+        `,transport="${q(path.transport)}",host_adapter="${q(path.hostAdapter)}",target_wwpn="${q(path.targetWwpn)}",lun_hex="${q(path.lunHex)}"} 1`;
+    }
+  }
+  const value = (key: MapFamily, v: number | undefined) => (v === undefined ? '' : `${OPEN[key]}${own}${formatValue(v)}`);
+  return {
+    mapInfo:
+      `${OPEN.mapInfo}${wwid},name="${q(map.name)}",alias="${q(aliasOf(map, lun?.alias))}",sysfs="${q(map.sysfs)}"` +
+      `,vendor="${q(map.vendor)}",product="${q(map.product)}",transport="${q(map.transport)}",used_by="${q(lun?.usedBy)}"} 1`,
+    mapState,
+    mapPaths: value('mapPaths', map.pathsTotal),
+    mapPathsActive: value('mapPathsActive', map.pathsActive),
+    mapPathsUsable: value('mapPathsUsable', map.pathsUsable),
+    mapSize: value('mapSize', map.sizeBytes),
+    mapHolders: value('mapHolders', map.holders),
+    mapSuspended: value('mapSuspended', map.dmState === 'suspend' ? 1 : 0),
+    mapReadOnly: value('mapReadOnly', map.readOnly ? 1 : 0),
+    mapQueueing: `${OPEN.mapQueueing}${wwid},mode="${q(map.queueing.mode)}"} 1`,
+    mapQueueingSecondsLeft: value('mapQueueingSecondsLeft', map.queueing.secondsLeft),
+    mapPathFaults: value('mapPathFaults', map.counters.pathFaults),
+    mapGroupSwitches: value('mapGroupSwitches', map.counters.pathGroupSwitches),
+    mapQueueingSeconds: value('mapQueueingSeconds', map.counters.queueingSeconds),
+    groupState,
+    groupPriority,
+    pathActive,
+    pathState,
+    pathPriority,
+    pathMarginal,
+    pathInfo,
+  };
 }
 
 /** The allow-listed LUNs by WWID (alias and used-by labels of a map). */
@@ -183,7 +291,10 @@ function addConfigStatusSeries(m: HeadMetrics, input: ScrapeInput): void {
   m.configReloadSuccess.add(last.reloadSuccess ? 1 : 0);
 }
 
-/** Adds one map's series (and its path groups' and paths') to the map-section metrics. */
+/**
+ * Adds one map's series (and its path groups' and paths') to the map-section metrics: the
+ * structured form of mapLines, which the exposition tests compare through prom-client.
+ */
 function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): void {
   const wwid = map.wwid;
   const lun = luns.get(wwid);

@@ -17,6 +17,16 @@ describe('enrichMaps', () => {
     expect(map).toMatchObject({ sizeBytes: 2048 * 512, holders: 2 });
   });
 
+  it('keeps the path groups and paths no fact changes (the same objects, no copy)', () => {
+    const [none] = enrichMaps([iscsi!], facts());
+    expect(none!.pathGroups[0]).toBe(iscsi!.pathGroups[0]);
+    const [one] = enrichMaps([iscsi!], facts({ pathLinks: new Map([['sdj', `${ISCSI}sdj`]]) }));
+    const [sdj, sdk] = one!.pathGroups[0]!.paths;
+    expect(sdj).toMatchObject({ dev: 'sdj', transport: 'iscsi' });
+    expect(iscsi!.pathGroups[0]!.paths[0]!.transport).toBeUndefined(); // the parsed model is not touched
+    expect(sdk).toBe(iscsi!.pathGroups[0]!.paths[1]);
+  });
+
   it('leaves size and holders absent when sysfs has none, or the map has no dm device', () => {
     const [unknown] = enrichMaps([iscsi!], facts({ sizeSectors: new Map([['dm-9', 1]]) }));
     expect(unknown!.sizeBytes).toBeUndefined();
