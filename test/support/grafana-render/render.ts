@@ -1,5 +1,5 @@
-// Draws a dashboard panel with @grafana/ui in a real headless Chromium (Debian's /usr/bin/chromium,
-// driven by playwright-core): the page (./page.ts) is bundled once per process by esbuild into a temp
+// Draws a dashboard panel with @grafana/ui in a real headless Chromium (./chromium.ts: Debian's chromium
+// through playwright-core): the page (./page.ts) is bundled once per process by esbuild into a temp
 // dir, loaded from file://, fed the panel and its query results, and screenshotted. Returns what the
 // browser drew: the header texts and every cell's text and background colour.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import type { PanelInput } from './page.js';
 
-export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** A colour as the browser reports a painted background: "#FF9830" -> "rgb(255, 152, 48)"; transparent -> "none". */
@@ -70,7 +70,7 @@ export async function startPanelRenderer(): Promise<PanelRenderer> {
   await writeFile(path.join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="page.css"></head><body><div id="root"></div><script src="page.js"></script></body></html>');
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
