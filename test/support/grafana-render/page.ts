@@ -1,10 +1,11 @@
 // The browser page that draws a panel with Grafana's own components: the panel's frames come out of
 // the same @grafana/data pipeline as in Node (../grafana-frames.ts), then @grafana/ui's Table draws
-// them in Grafana's dark theme. Bundled by esbuild (./render.ts); reads its input from
+// them in Grafana's dark theme, under Grafana's global styles (body colours, fonts, the reset that
+// makes buttons such as the header's sort buttons inherit the text colour). Bundled by esbuild (./render.ts); reads its input from
 // `window.panelInput` and sets `window.panelRendered` (or `window.panelError`) when done.
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Table } from '@grafana/ui';
+import { GlobalStyles, Table } from '@grafana/ui';
 import { ThemeContext } from '@grafana/data';
 import { darkTheme, panelFrames } from '../grafana-frames.js';
 import type { GrafanaPanel, Sample } from '../dashboard-queries.js';
@@ -30,12 +31,12 @@ async function main() {
   const { panel, results, timeMs, width, height, caption } = window.panelInput;
   const frames = await panelFrames(panel, new Map(results), timeMs);
   const options = (panel.options ?? {}) as { sortBy?: { displayName: string; desc?: boolean }[]; cellHeight?: never };
-  document.body.style.cssText = `margin:0;background:${darkTheme.colors.background.canvas};color:${darkTheme.colors.text.primary};font-family:${darkTheme.typography.fontFamily}`;
   const root = document.getElementById('root')!;
   createRoot(root).render(
     createElement(
       ThemeContext.Provider,
       { value: darkTheme },
+      createElement(GlobalStyles),
       createElement(
         'div',
         { id: 'panel', style: { width, padding: 8, background: darkTheme.colors.background.primary, border: `1px solid ${darkTheme.colors.border.weak}` } },

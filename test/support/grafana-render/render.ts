@@ -23,8 +23,27 @@ export function cssRgb(color: string | undefined): string {
   return m[4] ? `rgba(${r}, ${g}, ${b}, ${Number((parseInt(m[4], 16) / 255).toFixed(3))})` : `rgb(${r}, ${g}, ${b})`;
 }
 
+/** WCAG's relative luminance of a CSS rgb()/rgba() colour as computed styles report it (alpha ignored). */
+export function luminance(css: string): number {
+  const m = /^rgba?\((\d+), (\d+), (\d+)/.exec(css);
+  if (!m) throw new Error(`not an rgb() colour: ${css}`);
+  const [r, g, b] = [m[1], m[2], m[3]].map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/** WCAG's contrast ratio of two colours, 1 (same) to 21 (black on white). */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 export interface DrawnTable {
   headers: string[];
+  /** Per header: the colour its text is painted in and the first opaque background behind it. */
+  headerColours: { text: string; color: string; background: string }[];
   /** Rows of cells, in the order the browser shows them. */
   rows: { text: string; background: string }[][];
 }
@@ -93,7 +112,22 @@ export async function startPanelRenderer(): Promise<PanelRenderer> {
         await page.locator('#panel').screenshot({ path: screenshot });
         return await page.evaluate(() => {
           const text = (e: Element) => (e as HTMLElement).innerText.trim();
-          const headers = [...document.querySelectorAll('[role="columnheader"]')].map(text);
+          const headerCells = [...document.querySelectorAll('[role="columnheader"]')];
+          const headers = headerCells.map(text);
+          // transparent and translucent layers skipped: the first opaque one is what the text sits on
+          // (close enough for a contrast check); nothing opaque: the browser's white canvas
+          const behind = (e: Element | null): string => {
+            for (let x = e; x; x = x.parentElement) {
+              const bg = getComputedStyle(x).backgroundColor;
+              if (!bg.startsWith('rgba(')) return bg;
+            }
+            return 'rgb(255, 255, 255)';
+          };
+          // the text's colour is the one of the innermost element holding the header's text
+          const headerColours = headerCells.map((h) => {
+            const holder = [h, ...h.querySelectorAll('*')].filter((e) => text(e) === text(h)).pop()!;
+            return { text: text(h), color: getComputedStyle(holder).color, background: behind(holder) };
+          });
           // a cell's colour is painted on the cell or on the element inside it that holds the value
           const background = (c: Element): string => {
             for (const e of [c, ...c.querySelectorAll('*')]) {
@@ -105,7 +139,7 @@ export async function startPanelRenderer(): Promise<PanelRenderer> {
           const rows = [...document.querySelectorAll('[role="row"]')]
             .map((r) => [...r.querySelectorAll('[role="cell"]')].map((c) => ({ text: text(c), background: background(c) })))
             .filter((r) => r.length > 0);
-          return { headers, rows };
+          return { headers, headerColours, rows };
         });
       } finally {
         await page.close();
