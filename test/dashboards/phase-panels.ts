@@ -197,6 +197,7 @@ export function expectedViews(ctx: PhaseContext): Record<string, TableView | Ser
     ),
   };
 
+  const restarted = (n: string) => state.nodes[n]!.exporter && !previous.nodes[n]!.exporter;
   const upDown = (up: boolean) => (up ? 'up (green)' : 'down (red)');
   out['Nodes: exporter, multipathd and config'] = {
     columns: ['Cluster', 'Node', 'Exporter', 'multipathd', 'Collection', 'Config valid', 'Last apply', 'Apply errors', 'In cluster.nodes', 'Config digest', 'Node name (exporter)', 'Version', 'multipathd busy', 'Reconfigure'],
@@ -211,8 +212,9 @@ export function expectedViews(ctx: PhaseContext): Record<string, TableView | Ser
           multipathd: ifUp(upDown(daemonUp(node))),
           Collection: ifUp(expect.stringMatching(/^\d+(\.\d+)? (µs|ms|s)$/)),
           'Config valid': ifUp('valid (green)'),
-          'Last apply': ifUp('ok (green)'),
-          'Apply errors': ifUp('0'),
+          // the apply metrics appear with the exporter's first apply, a moment after it starts
+          'Last apply': ifUp(restarted(node) ? expect.stringMatching(/^(ok \(green\))?$/) : 'ok (green)'),
+          'Apply errors': ifUp(restarted(node) ? expect.stringMatching(/^0?$/) : '0'),
           'In cluster.nodes': ifUp('yes (green)'),
           'Config digest': ifUp(expect.stringMatching(/^[0-9a-f]{16}$/)),
           'Node name (exporter)': ifUp(node),
@@ -245,7 +247,7 @@ export function expectedViews(ctx: PhaseContext): Record<string, TableView | Ser
   out['multipathd down'] = series([['multipathd down', 'none', `${daemonsDown} (${daemonsDown ? 'red' : 'green'})`]]);
   out['Config digests in use'] = series([[`digests ${cluster}`, 'none', '1 (green)']]);
   out['Scrape duration'] = series(nodes.filter(exporterUp).map((n) => [n, 's', expect.any(Number)]));
-  out['Config apply errors'] = series(nodes.filter(exporterUp).map((n) => [n, 'none', 0]));
+  out['Config apply errors'] = series(nodes.filter((n) => exporterUp(n) && !restarted(n)).map((n) => [n, 'none', 0]));
   out['Exporter and multipathd up'] = series([
     ...nodes.map((n): [string, string, unknown] => [`${n} exporter`, 'none', upDown(exporterUp(n))]),
     ...nodes.filter(exporterUp).map((n): [string, string, unknown] => [`${n} multipathd`, 'none', upDown(daemonUp(n))]),
@@ -264,5 +266,9 @@ export function expectedViews(ctx: PhaseContext): Record<string, TableView | Ser
   return out;
 }
 
-/** Panels read by rate(): their series may include maps of an exporter that just started (see expectedViews). */
-export const RATE_PANELS = new Set(['Path faults and path-group switches', 'Recovery queueing']);
+/**
+ * Panels whose series of an exporter or map back only since this phase may or may not be there yet
+ * (rate() needs two samples; the apply metrics wait for the first apply): their expectations leave
+ * those out, and only the expected series are compared.
+ */
+export const LATE_SERIES_PANELS = new Set(['Path faults and path-group switches', 'Recovery queueing', 'Config apply errors']);

@@ -1,14 +1,15 @@
 // Draws a dashboard panel with @grafana/ui in a real headless Chromium (./chromium.ts: Debian's chromium
 // through playwright-core): the page (./page.ts) is bundled once per process by esbuild into a temp
-// dir, loaded from file://, fed the panel and its query results, and screenshotted. Returns what the
-// browser drew: the header texts and every cell's text and background colour.
+// dir and loaded from file:// once; each drawing feeds it a panel and its query results and is
+// screenshotted. Returns what the browser drew: the header texts and colours, and every cell's text
+// and background colour.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
 import type { PanelInput } from './page.js';
 
@@ -95,55 +96,61 @@ export async function startPanelRenderer(): Promise<PanelRenderer> {
     throw e;
   }
   const b = browser;
+  let page: Page | undefined;
+  const errors: string[] = [];
   return {
     async draw(input, screenshot) {
-      const page = await b.newPage({ viewport: { width: input.width + 40, height: input.height + 80 }, deviceScaleFactor: 1 });
-      try {
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        if (process.env.GRAFANA_RENDER_DEBUG !== undefined) page.on('console', (m) => console.log(m.text()));
-        await page.addInitScript((i) => {
-          window.panelInput = i;
-        }, input);
-        await page.goto(pathToFileURL(path.join(dir, 'index.html')).href);
-        await page.waitForFunction(() => window.panelRendered === true || window.panelError !== undefined, undefined, { timeout: 30_000 });
-        const failed = await page.evaluate(() => window.panelError);
-        if (failed || errors.length) throw new Error(`the page failed: ${failed ?? errors.join('\n')}`);
-        await page.locator('#panel').screenshot({ path: screenshot });
-        return await page.evaluate(() => {
-          const text = (e: Element) => (e as HTMLElement).innerText.trim();
-          const headerCells = [...document.querySelectorAll('[role="columnheader"]')];
-          const headers = headerCells.map(text);
-          // transparent and translucent layers skipped: the first opaque one is what the text sits on
-          // (close enough for a contrast check); nothing opaque: the browser's white canvas
-          const behind = (e: Element | null): string => {
-            for (let x = e; x; x = x.parentElement) {
-              const bg = getComputedStyle(x).backgroundColor;
-              if (!bg.startsWith('rgba(')) return bg;
-            }
-            return 'rgb(255, 255, 255)';
-          };
-          // the text's colour is the one of the innermost element holding the header's text
-          const headerColours = headerCells.map((h) => {
-            const holder = [h, ...h.querySelectorAll('*')].filter((e) => text(e) === text(h)).pop()!;
-            return { text: text(h), color: getComputedStyle(holder).color, background: behind(holder) };
-          });
-          // a cell's colour is painted on the cell or on the element inside it that holds the value
-          const background = (c: Element): string => {
-            for (const e of [c, ...c.querySelectorAll('*')]) {
-              const bg = getComputedStyle(e).backgroundColor;
-              if (bg !== 'rgba(0, 0, 0, 0)') return bg;
-            }
-            return 'none';
-          };
-          const rows = [...document.querySelectorAll('[role="row"]')]
-            .map((r) => [...r.querySelectorAll('[role="cell"]')].map((c) => ({ text: text(c), background: background(c) })))
-            .filter((r) => r.length > 0);
-          return { headers, headerColours, rows };
+      // one page for every drawing: the bundle is parsed once
+      page ??= await (async () => {
+        const p = await b.newPage({ viewport: { width: input.width + 40, height: input.height + 80 }, deviceScaleFactor: 1 });
+        p.on('pageerror', (e) => errors.push(e.message));
+        if (process.env.GRAFANA_RENDER_DEBUG !== undefined) p.on('console', (m) => console.log(m.text()));
+        await p.goto(pathToFileURL(path.join(dir, 'index.html')).href);
+        return p;
+      })();
+      errors.length = 0;
+      await page.setViewportSize({ width: input.width + 40, height: input.height + 80 });
+      const failed = await page.evaluate(async (i) => {
+        try {
+          await window.drawPanel(i);
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? `${e.message}\n${e.stack}` : String(e);
+        }
+      }, input);
+      if (failed || errors.length) throw new Error(`the page failed: ${failed ?? errors.join('\n')}`);
+      await page.locator('#panel').screenshot({ path: screenshot });
+      return await page.evaluate(() => {
+        const text = (e: Element) => (e as HTMLElement).innerText.trim();
+        const headerCells = [...document.querySelectorAll('[role="columnheader"]')];
+        const headers = headerCells.map(text);
+        // transparent and translucent layers skipped: the first opaque one is what the text sits on
+        // (close enough for a contrast check); nothing opaque: the browser's white canvas
+        const behind = (e: Element | null): string => {
+          for (let x = e; x; x = x.parentElement) {
+            const bg = getComputedStyle(x).backgroundColor;
+            if (!bg.startsWith('rgba(')) return bg;
+          }
+          return 'rgb(255, 255, 255)';
+        };
+        // the text's colour is the one of the innermost element holding the header's text
+        const headerColours = headerCells.map((h) => {
+          const holder = [h, ...h.querySelectorAll('*')].filter((e) => text(e) === text(h)).pop()!;
+          return { text: text(h), color: getComputedStyle(holder).color, background: behind(holder) };
         });
-      } finally {
-        await page.close();
-      }
+        // a cell's colour is painted on the cell or on the element inside it that holds the value
+        const background = (c: Element): string => {
+          for (const e of [c, ...c.querySelectorAll('*')]) {
+            const bg = getComputedStyle(e).backgroundColor;
+            if (bg !== 'rgba(0, 0, 0, 0)') return bg;
+          }
+          return 'none';
+        };
+        const rows = [...document.querySelectorAll('[role="row"]')]
+          .map((r) => [...r.querySelectorAll('[role="cell"]')].map((c) => ({ text: text(c), background: background(c) })))
+          .filter((r) => r.length > 0);
+        return { headers, headerColours, rows };
+      });
     },
     async close() {
       await b.close();
