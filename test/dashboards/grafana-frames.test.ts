@@ -119,8 +119,7 @@ describe('the panels of the query-test scenario through Grafana (promtool + @gra
     const f = await frames('LUNs: cluster state and node counts');
     expect(f).toHaveLength(1);
     const t = displayedTable(f[0]!);
-    expect(t.columns).toEqual(expect.arrayContaining(['WWID', 'Alias', 'Used by', 'Size', 'Cluster state', 'Nodes optimal', 'Nodes degraded', 'Nodes missing', 'Nodes failed', 'Nodes unknown']));
-    expect(t.columns.filter((c) => /^Value #|^Time$|^job$/.test(c))).toEqual([]);
+    expect(t.columns).toEqual(['Cluster', 'WWID', 'Cluster state', 'Alias', 'Used by', 'Size', 'Nodes optimal', 'Nodes degraded', 'Nodes missing', 'Nodes failed', 'Nodes unknown']);
     const byWwid = Object.fromEntries(t.rows.map((r) => [r.WWID!.text, r]));
     expect(Object.keys(byWwid).sort()).toEqual([W1, W2, W3].sort());
     expect(byWwid[W1]!['Cluster state']).toEqual(state(1));
@@ -133,18 +132,34 @@ describe('the panels of the query-test scenario through Grafana (promtool + @gra
     const f = await frames('Cells not optimal now');
     expect(f).toHaveLength(1);
     const t = displayedTable(f[0]!);
-    expect(t.columns).toEqual(expect.arrayContaining(['LUN', 'Node', 'State', 'Active paths', 'Paths', 'Expected paths']));
+    expect(t.columns).toEqual(['Cluster', 'LUN', 'Node', 'State', 'Active paths', 'Paths', 'Expected paths']);
     expect(t.rows.map((r) => `${r.LUN!.text} ${r.Node!.text} ${r.State!.text}`).sort()).toEqual(
       [`san-a-lun0 · ${W1} n2 degraded`, `san-a-lun0 · ${W1} n3 unknown`, `san-a-lun1 · ${W2} n2 missing`, `san-a-lun1 · ${W2} n3 unknown`].sort(),
     );
+  });
+
+  it('Nodes: exporter, multipathd and config: one row per node with the columns the title promises, states as mapped', async () => {
+    const f = await frames('Nodes: exporter, multipathd and config');
+    expect(f).toHaveLength(1);
+    const t = displayedTable(f[0]!);
+    expect(t.columns).toEqual(['Cluster', 'Node', 'Exporter', 'multipathd', 'Collection', 'Config valid', 'Last apply', 'Apply errors', 'In cluster.nodes', 'Config digest', 'Node name (exporter)', 'Version', 'multipathd busy', 'Reconfigure']);
+    const byNode = Object.fromEntries(t.rows.map((r) => [r.Node!.text, r]));
+    expect(Object.keys(byNode).sort()).toEqual(['n1', 'n2', 'n3']);
+    // an empty cell's colour paints nothing
+    const word = (c: { text: string; color?: string }) => (c.text === '' ? '' : c.color === themeColor('green') ? ' green' : c.color === themeColor('red') ? ' red' : ` ${c.color}`);
+    const read = (node: string, columns: string[]) => columns.map((c) => `${byNode[node]![c]!.text}${word(byNode[node]![c]!)}`);
+    const states = ['Exporter', 'multipathd', 'Last apply', 'Apply errors'];
+    // the scenario: n2's last apply failed with 2 errors; n3's exporter is down (its other series stale)
+    expect(read('n1', states)).toEqual(['up green', 'up green', 'ok green', '0 green']);
+    expect(read('n2', states)).toEqual(['up green', 'up green', 'failed red', '2 red']);
+    expect(read('n3', states)).toEqual(['down red', '', '', '']);
   });
 
   it('Paths: one row per path, node, WWID and device first, then its states', async () => {
     const f = await frames('Paths');
     expect(f).toHaveLength(1);
     const t = displayedTable(f[0]!);
-    expect(t.columns.slice(0, 3)).toEqual(['Node', 'WWID', 'Device']);
-    expect(t.columns).toEqual(expect.arrayContaining(['Group', 'DM state', 'Checker state', 'Device state', 'Transport', 'Priority']));
+    expect(t.columns).toEqual(['Node', 'WWID', 'Device', 'Group', 'DM state', 'Checker state', 'Device state', 'Checker', 'Transport', 'Priority', 'Cluster']);
     const failed = t.rows.filter((r) => r['DM state']!.text === 'failed').map((r) => `${r.Node!.text} ${r.WWID!.text} ${r.Device!.text} ${r['Checker state']!.text}`);
     expect(failed).toEqual([`n2 ${W1} sdc faulty`]);
   });

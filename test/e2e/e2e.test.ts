@@ -11,8 +11,9 @@
 // the labels docs/metrics.md lists. Per phase, the "Health matrix now" panel also goes through
 // Grafana's own code (test/support/grafana-frames.ts: the datasource's frames, the panel's
 // transformations, overrides and value mappings in @grafana/data) and must show that matrix, and
-// @grafana/ui's Table draws it in headless Chromium (test/support/grafana-render/), screenshot in
-// test-results/dashboard/. Requires
+// @grafana/ui's Table draws it in headless Chromium (test/support/grafana-render/), readable
+// headers included, screenshot in test-results/dashboard/; every other panel goes through the same
+// path and must show what the phase implies (test/dashboards/phase-panels.ts). Requires
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
@@ -26,8 +27,9 @@ import { type Monitoring, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario } from '../../src/sim/scenario.js';
 import { metricContract } from '../support/dashboard-lint.js';
 import { checkDashboardQueries, dashboardPanels, type GrafanaDashboard, prometheusEvaluator } from '../support/dashboard-queries.js';
-import { matrixView, panelFrames, stateNames } from '../support/grafana-frames.js';
-import { cssRgb, startPanelRenderer, type PanelRenderer } from '../support/grafana-render/render.js';
+import { documentedStateColours, matrixView, panelFrames, stateNames } from '../support/grafana-frames.js';
+import { drillDown, expectedViews, LATE_SERIES_PANELS, seriesView, tableView } from '../dashboards/phase-panels.js';
+import { contrastRatio, cssRgb, startPanelRenderer, type PanelRenderer } from '../support/grafana-render/render.js';
 import { mkdirSync } from 'node:fs';
 
 const scenario = parseScenario(readFileSync(path.join(REPO, 'scenarios/default.yml'), 'utf8'), 'scenarios/default.yml');
@@ -38,6 +40,8 @@ const TOLERATED = new Set(['MultipathPathFlapping']);
 const dashboard = JSON.parse(readFileSync(path.join(REPO, 'dashboards/multipath-health.json'), 'utf8')) as GrafanaDashboard;
 const matrixPanel = dashboardPanels(dashboard).find((p) => p.title === 'Health matrix now')!;
 const STATES = stateNames(readFileSync(path.join(REPO, 'docs/rules.md'), 'utf8'));
+const COLOURS = documentedStateColours(readFileSync(path.join(REPO, 'docs/dashboard.md'), 'utf8'));
+const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 /** The screenshots of the matrix per phase (gitignored). */
 const SCREENSHOTS = path.join(REPO, 'test-results', 'dashboard');
 
@@ -142,9 +146,39 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
       const file = path.join(SCREENSHOTS, `phase-${index + 1}-${phase.name}.png`);
       const drawn = await renderer!.draw({ panel: matrixPanel, results: [...results], timeMs: now, width: 1200, height: 40 + 36 * view.rows.length, caption: `phase ${index + 1}: ${phase.name}` }, file);
       expect(drawn.headers).toEqual(['LUN', ...view.columns]);
+      // readable headers: WCAG AA's 4.5:1 for normal text, header text against what it is drawn on
+      for (const h of drawn.headerColours) expect(contrastRatio(h.color, h.background), `header ${h.text}: ${h.color} on ${h.background}`).toBeGreaterThanOrEqual(4.5);
       const painted = Object.fromEntries(drawn.rows.map(([lun, ...cells]) => [lun!.text, cells.map((c) => `${c.text} ${c.background}`)]));
       expect(painted).toEqual(Object.fromEntries(view.rows.map((r) => [r.lun, view.columns.map((c) => `${r.cells[c]!.text} ${cssRgb(r.cells[c]!.color)}`)])));
     }, 90_000);
+
+    it(`phase ${index + 1} ${phase.name}: every other panel through Grafana's code shows what the phase implies`, async () => {
+      const ctx = { scenario, index, cluster: CLUSTER, states: STATES, colours: COLOURS, version: VERSION };
+      const expected = expectedViews(ctx);
+      const vars = { job: 'multipath', cluster: CLUSTER, node: '.*', wwid: '.*', datasource: 'prometheus' };
+      const now = Date.now();
+      const evaluate = prometheusEvaluator(mon!.prometheusUrl);
+      const panels = dashboardPanels(dashboard).filter((p) => p.title! in expected);
+      expect(panels.map((p) => p.title).sort()).toEqual(Object.keys(expected).sort());
+      // the drill-down's variables set to the LUN and node the phase makes interesting
+      const [all, drill] = await Promise.all([
+        checkDashboardQueries({ ...dashboard, panels: panels.filter((p) => p.title !== 'Paths') }, vars, evaluate, { time: now / 1000 }),
+        checkDashboardQueries({ ...dashboard, panels: panels.filter((p) => p.title === 'Paths') }, { ...vars, ...drillDown(ctx) }, evaluate, { time: now / 1000 }),
+      ]);
+      const results = new Map([...all.results, ...drill.results]);
+      for (const panel of panels) {
+        const title = panel.title!;
+        const frames = await panelFrames(panel, results, now);
+        let view: unknown = panel.type === 'table' ? tableView(panel, frames) : seriesView(panel, frames);
+        const want = expected[title]!;
+        if (LATE_SERIES_PANELS.has(title)) {
+          // series back only since this phase may be there too, or not yet
+          const got = view as Record<string, unknown>;
+          view = Object.fromEntries(Object.keys(want).map((k) => [k, got[k]]));
+        }
+        expect.soft(view, title).toEqual(want);
+      }
+    }, 60_000);
 
     if (index === scenario.phases.length - 2) {
       it('every dashboard panel query returns data for the scenario', async () => {

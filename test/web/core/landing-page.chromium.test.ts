@@ -1,15 +1,14 @@
-// The landing page as a person sees it: real headless Chromium renders the page served by the app.
-import { mkdtemp, rm } from 'node:fs/promises';
+// The landing page as a person sees it: real headless Chromium (playwright-core, the repo's one way
+// to drive it: test/support/grafana-render/chromium.ts) renders the page served by the app.
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../../src/common/core/config.js';
 import type { Collector } from '../../../src/scrape/io/collector.js';
 import { createApp } from '../../../src/web/io/http.js';
 import { memoryLogger } from '../../../src/common/io/log.js';
 import { NO_FAILURES, snapshotFromFixture } from '../../support/scrape.js';
+import { launchChromium } from '../../support/grafana-render/chromium.js';
 
 const MEASURE_PAGE = `<!DOCTYPE html><html><body style="margin:0">
 <iframe src="/" style="border:0;width:1400px;height:900px"></iframe>
@@ -32,7 +31,7 @@ window.addEventListener('load', () => {
 
 let server: Server;
 let url: string;
-let profile: string;
+let browser: Browser;
 
 beforeAll(async () => {
   const snapshot = snapshotFromFixture('all-six-maps.json');
@@ -48,29 +47,29 @@ beforeAll(async () => {
   await new Promise((r) => server.once('listening', r));
   const address = server.address();
   url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-  profile = await mkdtemp(join(tmpdir(), 'mpe-chromium-'));
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
+  await browser?.close();
   server?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-const chromiumArgs = () => [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--user-data-dir=${profile}`,
-];
+/** The page at `at` once loaded, in a window of 1400 x 900; `read` runs with it, then it is closed. */
+async function inPage<T>(at: string, read: (page: Page) => Promise<T>): Promise<T> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(at, { waitUntil: 'load', timeout: 60_000 });
+    return await read(page);
+  } finally {
+    await page.close();
+  }
+}
 
 describe('landing page in Chromium', () => {
   it('renders every map, sorted by WWID, with name, WWID, health, paths and size', async () => {
-    const { stdout } = await execa('chromium', [...chromiumArgs(), '--dump-dom', url], { timeout: 60_000 });
+    // the DOM as the browser built it (what `chromium --dump-dom` prints)
+    const stdout = await inPage(url, (page) => page.content());
     const rows = [...stdout.matchAll(/<tr class="(optimal|degraded|failed)">(.*?)<\/tr>/gs)];
     expect(rows.map((r) => r[1])).toEqual(['degraded', 'failed', 'failed', 'optimal', 'failed', 'optimal']);
     const degraded = rows[0]![2]!;
@@ -84,10 +83,9 @@ describe('landing page in Chromium', () => {
   });
 
   it('shows each map a health badge a person can see: its colour, inside the window, in its row', async () => {
-    const { stdout } = await execa('chromium', [...chromiumArgs(), '--window-size=1400,900', '--dump-dom', `${url}measure`], { timeout: 60_000 });
-    const json = /<pre id="measured">(.*?)<\/pre>/s.exec(stdout)?.[1];
-    expect(json, 'the measuring script ran').toBeDefined();
-    const measured = JSON.parse(json!.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as {
+    const json = await inPage(`${url}measure`, async (page) => (await page.waitForSelector('#measured', { timeout: 30_000 })).textContent());
+    expect(json, 'the measuring script ran').toBeTruthy();
+    const measured = JSON.parse(json!) as {
       badges: Array<{ text: string; background: string; color: string; visible: boolean; left: number; right: number; top: number; rowTop: number; nameTop: number }>;
       viewportWidth: number;
       links: string[];
