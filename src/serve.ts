@@ -60,7 +60,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('stopping', { signal });
-      loop.stop();
+      void loop.stop();
       void web.close().then(() => resolve(0));
     };
     // process.on, not once: execa's child cleanup (signal-exit) re-raises a signal that no other

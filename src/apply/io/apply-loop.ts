@@ -36,7 +36,11 @@ export interface ApplyLoop {
   start(): Promise<void>;
   /** Re-reads the config and runs a pass; concurrent calls share one pass (plus one queued). */
   trigger(): Promise<void>;
-  stop(): void;
+  /**
+   * Stops watching and re-checking. Resolves once a pass under way has finished (nothing is written
+   * after); the exporter does not wait for it on SIGTERM, since a hung multipath command must not hold up the stop.
+   */
+  stop(): Promise<void>;
   status(): ConfigStatus;
   /** The config in force (the last good one). */
   config(): Config;
@@ -183,6 +187,7 @@ export function createApplyLoop(options: ApplyLoopOptions): ApplyLoop {
       if (timer) clearInterval(timer);
       if (debounce) clearTimeout(debounce);
       if (retry) clearTimeout(retry);
+      return running ?? Promise.resolve();
     },
     status: () => ({ ...status, errors: [...status.errors] }),
     config: () => current,

@@ -29,8 +29,9 @@ beforeEach(() => {
   pve('.members', MEMBERS);
   pve('storage.cfg', 'multipath: san\n\tcontent images\n');
 });
-afterEach(() => {
-  loop?.stop();
+afterEach(async () => {
+  // A pass still under way would write into the root while it is removed.
+  await loop?.stop();
   loop = undefined;
   root.cleanup();
 });

@@ -19,8 +19,9 @@ beforeEach(() => {
   configPath = join(root.dir, 'config.yml');
   log = memoryLogger();
 });
-afterEach(() => {
-  loop?.stop();
+afterEach(async () => {
+  // A pass still under way would write into the root while it is removed.
+  await loop?.stop();
   loop = undefined;
   root.cleanup();
 });
@@ -143,6 +144,32 @@ describe('apply loop', () => {
     await Promise.all(Array.from({ length: 20 }, () => loop!.trigger()));
     expect(maxActive).toBe(1);
     expect(passes).toBe(2);
+  });
+
+  it('stop resolves only once the pass under way has finished, and no pass starts after it', async () => {
+    writeFileSync(configPath, yaml('cluster: {}\n'));
+    const events: string[] = [];
+    let release!: () => void;
+    loop = createApplyLoop({
+      configPath,
+      log,
+      settleMs: 0,
+      apply: async () => {
+        events.push('pass started');
+        await new Promise<void>((r) => (release = r));
+        events.push('pass finished');
+        return { finishedAt: Date.now(), success: true, errors: [], changes: [], changed: false, reloadSuccess: true, refused: [] };
+      },
+    });
+    const first = loop.trigger();
+    const queued = loop.trigger();
+    await vi.waitFor(() => expect(events).toEqual(['pass started']));
+    const stopped = loop.stop().then(() => events.push('stopped'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual(['pass started']);
+    release();
+    await Promise.all([first, queued, stopped]);
+    expect(events).toEqual(['pass started', 'pass finished', 'stopped']);
   });
 });
 
