@@ -17,7 +17,7 @@
 // /usr/bin/prometheus and /usr/bin/prometheus-alertmanager (scripts/install-deps.sh): without
 // them the test fails, it is not skipped.
 import { REPO } from '../support/repo.js';
-import { inhibitedInAlertmanager, type Simulation, startSimulation } from '../support/simulation.js';
+import { canonicalJson, inhibitedInAlertmanager, type ReceivedAlert, receivedAlerts, type Simulation, startSimulation } from '../support/simulation.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,23 +52,9 @@ let mon: Monitoring | undefined;
 /** When each phase was applied (index -> ms). */
 const phaseStartedAt: number[] = [];
 
-const canon = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+const received = () => receivedAlerts(mon?.webhook, alertKey);
 
-interface Received {
-  key: string;
-  status: 'firing' | 'resolved';
-  receiver: string;
-  at: number;
-  labels: Record<string, string>;
-}
-
-function received(): Received[] {
-  return (mon?.webhook.notifications ?? []).flatMap((n) =>
-    n.alerts.map((a) => ({ key: alertKey(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels })),
-  );
-}
-
-const matches = (r: Received, a: ExpectedAlert) =>
+const matches = (r: ReceivedAlert, a: ExpectedAlert) =>
   r.labels.alertname === a.alertname &&
   r.labels.node === a.node &&
   r.labels.wwid === a.wwid &&
@@ -105,7 +91,7 @@ describe('simulated cluster -> Prometheus -> Alertmanager -> webhook', () => {
         `the matrix of phase ${phase.name}`,
         { timeoutMs: 45_000 },
         () => readMatrix(m.prometheusUrl),
-        (r) => canon(r.cells) === canon(want.cells) && canon(r.rollup) === canon(want.rollup),
+        (r) => canonicalJson(r.cells) === canonicalJson(want.cells) && canonicalJson(r.rollup) === canonicalJson(want.rollup),
       ).catch(async (err: Error) => {
         const now = await readMatrix(m.prometheusUrl);
         expect({ cells: now.cells, rollup: now.rollup }, err.message).toEqual(want);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
 import { queryPrometheus, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, CODE_NAME, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario, type Scenario } from '../../src/sim/scenario.js';
-import { firstNotifyingReplica, type FleetSimulation, startFleetSimulation } from '../support/simulation.js';
+import { canonicalJson, firstNotifyingReplica, type FleetSimulation, type ReceivedAlert, receivedAlerts, startFleetSimulation } from '../support/simulation.js';
 
 const VMSTORE = '3600a098038314c6f6b5d4f2d41434b31';
 const scenarioOf = (name: string, ownLun: string, phases: string) =>
@@ -96,20 +96,8 @@ function expectedFleetAlerts(index: number): { firing: FleetAlert[]; inhibited: 
 }
 
 let fs: FleetSimulation | undefined;
-const canon = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
-
-interface Received {
-  key: string;
-  status: 'firing' | 'resolved';
-  receiver: string;
-  at: number;
-  labels: Record<string, string>;
-}
-const received = (): Received[] =>
-  (fs?.fleet.webhook.notifications ?? []).flatMap((n) =>
-    n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels })),
-  );
-const counted = (rs: Received[]) => {
+const received = () => receivedAlerts(fs?.fleet.webhook, key);
+const counted = (rs: ReceivedAlert[]) => {
   const out: Record<string, number> = {};
   for (const r of rs) if (!TOLERATED.has(r.labels.alertname ?? '')) out[`${r.key} ${r.status}`] = (out[`${r.key} ${r.status}`] ?? 0) + 1;
   return out;
@@ -150,7 +138,7 @@ describe('two clusters -> two Prometheus agents -> VictoriaMetrics <- vmalert ->
           `the matrix of cluster ${c.name} in phase ${phase}`,
           { timeoutMs: 60_000 },
           () => readMatrix(vm, `cluster="${c.name}"`),
-          (r) => canon(r.cells) === canon(want.cells) && canon(r.rollup) === canon(want.rollup),
+          (r) => canonicalJson(r.cells) === canonicalJson(want.cells) && canonicalJson(r.rollup) === canonicalJson(want.rollup),
         ).catch(async (err: Error) => {
           const now = await readMatrix(vm, `cluster="${c.name}"`);
           expect({ cells: now.cells, rollup: now.rollup }, err.message).toEqual(want);
@@ -168,7 +156,7 @@ describe('two clusters -> two Prometheus agents -> VictoriaMetrics <- vmalert ->
         // through VictoriaMetrics), so the counts may trail the matrix by an evaluation or two
         const read = async () =>
           Object.fromEntries((await queryPrometheus(vm, `wwid_state:multipath_nodes:count{cluster="${c.name}"}`)).map((x) => [`${x.labels.wwid} ${x.labels.state}`, x.value]));
-        const got = await waitFor(`the node counts of cluster ${c.name}`, { timeoutMs: 20_000 }, read, (r) => canon(r) === canon(want)).catch(read);
+        const got = await waitFor(`the node counts of cluster ${c.name}`, { timeoutMs: 20_000 }, read, (r) => canonicalJson(r) === canonicalJson(want)).catch(read);
         expect(got, c.name).toEqual(want);
       }
       // nothing the rules record has lost its cluster (a cross-cluster merge would)

@@ -6,10 +6,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
 import { waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type AmAlert, type Monitoring, queryPrometheus, startMonitoring } from '../../src/sim/prometheus.js';
+import { alertmanagerAlerts, type AmAlert, type Monitoring, queryPrometheus, startMonitoring, type Webhook } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, type Scenario } from '../../src/sim/scenario.js';
 import { type Fleet, startFleet } from '../../src/sim/victoriametrics.js';
 import { REPO } from './repo.js';
+
+/** JSON with every object's keys sorted: equal for equal content whatever the key order. */
+export const canonicalJson = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+
+/** One alert of a webhook notification, as the receiver got it. */
+export interface ReceivedAlert {
+  key: string;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  at: number;
+  labels: Record<string, string>;
+}
+
+/** Every alert of every notification the webhook got so far, in order, each named by `key`. */
+export const receivedAlerts = (webhook: Webhook | undefined, key: (labels: Record<string, string>) => string): ReceivedAlert[] =>
+  (webhook?.notifications ?? []).flatMap((n) => n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels })));
 
 export interface Simulation {
   cluster: SimCluster;
