@@ -248,7 +248,12 @@ try {
   await writeFile(join(dir, 'tree.alerts.yml'), await readFile(ALERTS_FILE, 'utf8'));
   const startLoad = loadavg();
   const results: SizeResult[] = [];
-  for (const size of SIZES) results.push(await benchSize(size.nodes, size.luns, dir));
+  for (const size of SIZES) {
+    const r = await benchSize(size.nodes, size.luns, dir);
+    results.push(r);
+    // each size's raw figures as soon as it is done, so a run stopped early keeps them
+    process.stderr.write(`${JSON.stringify({ ...r, phases: r.phases.map((p) => ({ ...p, groups: Object.fromEntries(p.groups), rules_: Object.fromEntries([...p.rules_].map(([g, m]) => [g, Object.fromEntries(m)])) })) })}\n`);
+  }
   const endLoad = loadavg();
   const version = (await execa(PROMETHEUS_BIN, ['--version'], { reject: false })).stdout.split('\n')[0];
   console.log(`\n${version}; ${cpus().length} cores; evaluation interval ${INTERVAL_S} s, scrape interval ${SCRAPE_S} s; ${CYCLES} cycles per rule set (median, max); load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${endLoad.map((l) => l.toFixed(2)).join(' ')} at the end\n`);
