@@ -22,7 +22,7 @@ describe('examples/prometheus.yml', () => {
     const r = await run('promtool', ['check', 'config', promConfig]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toMatch(/SUCCESS: 2 rule files found/);
-    expect(r.all).toMatch(/SUCCESS: 13 rules found/);
+    expect(r.all).toMatch(/SUCCESS: 14 rules found/);
     expect(r.all).toMatch(/SUCCESS: 15 rules found/);
   });
 

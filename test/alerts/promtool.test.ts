@@ -30,7 +30,7 @@ describe('promtool', () => {
     const r = await promtool(['check', 'rules', ...ruleFiles], REPO);
     expect(r.all).not.toMatch(/WARNING|FAILED/);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.all).toMatch(/SUCCESS: 13 rules found/);
+    expect(r.all).toMatch(/SUCCESS: 14 rules found/);
     expect(r.all).toMatch(/SUCCESS: 15 rules found/);
   });
 
