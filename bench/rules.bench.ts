@@ -7,9 +7,15 @@
 // rule's evaluationTime from /api/v1/rules each cycle, and the head series and RSS at the end of
 // each phase. Prints one markdown table; results go to docs/benchmarks.md by hand.
 //
+// Before the rules are loaded it also measures Prometheus's own CPU use while it only ingests the
+// fleet (no rules), so the share of the two cores that scraping takes is known beside each phase's.
+//
 // Knobs: RULES_BENCH_SIZES (nodes x LUNs, default "64x1000,256x200"), RULES_BENCH_CYCLES
 // (evaluation cycles measured per rule set, default 5), RULES_BENCH_BASELINE (git revision of the
-// baseline rules, default 01865b4; "none" to skip), RULES_BENCH_INTERVAL (default 30s, the shipped one).
+// baseline rules, default 75256f8; "none" to skip), RULES_BENCH_INTERVAL (evaluation interval,
+// default 30s, the shipped one), RULES_BENCH_SCRAPE_INTERVAL (default the evaluation interval; a
+// longer one, up to 4m so every series stays inside the 5m look-back, tells how much of a cycle
+// is lost to ingestion).
 import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -28,8 +34,10 @@ const SIZES = (process.env.RULES_BENCH_SIZES ?? '64x1000,256x200').split(',').ma
   return { nodes: nodes!, luns: luns! };
 });
 const CYCLES = Number(process.env.RULES_BENCH_CYCLES ?? 5);
-const BASELINE = process.env.RULES_BENCH_BASELINE ?? '01865b4';
-const INTERVAL_S = Number((process.env.RULES_BENCH_INTERVAL ?? '30s').replace(/s$/, ''));
+const BASELINE = process.env.RULES_BENCH_BASELINE ?? '75256f8';
+const seconds = (d: string) => (d.endsWith('m') ? Number(d.slice(0, -1)) * 60 : Number(d.replace(/s$/, '')));
+const INTERVAL_S = seconds(process.env.RULES_BENCH_INTERVAL ?? '30s');
+const SCRAPE_S = seconds(process.env.RULES_BENCH_SCRAPE_INTERVAL ?? `${INTERVAL_S}s`);
 const ALERTS_FILE = 'alerts/multipath.alerts.yml';
 const RULES_FILE = 'alerts/multipath.rules.yml';
 
@@ -69,10 +77,12 @@ async function headSeries(url: string): Promise<number> {
   return body.data.headStats.numSeries;
 }
 
-async function rssBytes(url: string): Promise<number> {
+async function selfMetric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}metrics`)).text();
-  return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 }
+const rssBytes = (url: string) => selfMetric(url, 'process_resident_memory_bytes');
+const cpuSeconds = (url: string) => selfMetric(url, 'process_cpu_seconds_total');
 
 async function scrapedTargets(url: string): Promise<number> {
   const body = (await (await fetch(`${url}api/v1/query?query=${encodeURIComponent('count(up{job="multipath"} == 1)')}`)).json()) as {
@@ -85,13 +95,13 @@ function prometheusConfig(port: number, nodes: number, ruleFiles: string[]): str
   const targets = Array.from({ length: nodes }, (_, i) => `'node-${i}'`).join(', ');
   return [
     'global:',
-    `  scrape_interval: ${INTERVAL_S}s`,
+    `  scrape_interval: ${SCRAPE_S}s`,
     `  evaluation_interval: ${INTERVAL_S}s`,
     'rule_files:',
     ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
     'scrape_configs:',
     '  - job_name: multipath',
-    `    scrape_timeout: ${Math.min(INTERVAL_S, 25)}s`,
+    `    scrape_timeout: ${Math.min(SCRAPE_S, 25)}s`,
     `    static_configs: [{ targets: [${targets}] }]`,
     '    relabel_configs:',
     // node and instance from the target name as a real fleet would have them; every target is
@@ -112,11 +122,15 @@ interface Phase {
   rules_: Map<string, Map<string, number[]>>;
   headSeries: number;
   rssBytes: number;
+  /** Prometheus's CPU seconds per second of wall time over the measured cycles (2 = both cores). */
+  cpuShare: number;
+  load: number[];
 }
 
 /** Waits for `cycles` new evaluations of every group of the loaded files and collects their times. */
 async function measure(url: string, label: string, files: string[], cycles: number): Promise<Phase> {
-  const phase: Phase = { rules: label, groups: new Map(), rules_: new Map(), headSeries: 0, rssBytes: 0 };
+  const phase: Phase = { rules: label, groups: new Map(), rules_: new Map(), headSeries: 0, rssBytes: 0, cpuShare: NaN, load: [] };
+  let cpuStart: { cpu: number; at: number } | undefined;
   const seen = new Map<string, Set<string>>();
   const ofPhase = (g: GroupReading) => files.some((f) => g.file.endsWith(f));
   // the first evaluation after a (re)load is skipped: it may overlap the reload
@@ -128,6 +142,7 @@ async function measure(url: string, label: string, files: string[], cycles: numb
       if (g.lastEvaluation.startsWith('0001')) continue;
       if (!skipped.has(g.name)) skipped.set(g.name, g.lastEvaluation);
       if (skipped.get(g.name) === g.lastEvaluation) continue;
+      cpuStart ??= { cpu: await cpuSeconds(url), at: Date.now() };
       const s = seen.get(g.name) ?? new Set<string>();
       seen.set(g.name, s);
       if (s.has(g.lastEvaluation) || s.size >= cycles) continue;
@@ -142,12 +157,26 @@ async function measure(url: string, label: string, files: string[], cycles: numb
     if (Date.now() > deadline) throw new Error(`${label}: fewer than ${cycles} evaluations of every group in time`);
     await sleep(2000);
   }
+  if (cpuStart) phase.cpuShare = (await cpuSeconds(url) - cpuStart.cpu) / ((Date.now() - cpuStart.at) / 1000);
+  phase.load = loadavg();
   phase.headSeries = await headSeries(url);
   phase.rssBytes = await rssBytes(url);
   return phase;
 }
 
-async function benchSize(nodes: number, luns: number, dir: string): Promise<{ nodes: number; luns: number; phases: Phase[]; wallS: number }> {
+interface SizeResult {
+  nodes: number;
+  luns: number;
+  phases: Phase[];
+  wallS: number;
+  /** Seconds from Prometheus ready to every target scraped once. */
+  firstScrapeS: number;
+  /** Prometheus's CPU share while it only ingests (no rules loaded), over two scrape intervals. */
+  ingestCpuShare: number;
+  ingestLoad: number[];
+}
+
+async function benchSize(nodes: number, luns: number, dir: string): Promise<SizeResult> {
   const started = Date.now();
   const expositions = fleetExpositions(nodes, luns);
   const server = createServer((req, res) => {
@@ -180,10 +209,22 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<{ no
     '--log.level=warn',
   ]);
   const phases: Phase[] = [];
+  let firstScrapeS = NaN;
+  let ingestCpuShare = NaN;
+  let ingestLoad: number[] = [];
   try {
     await waitHttpReady(`${url}-/ready`, { timeoutMs: 120_000, proc: prom });
+    const ready = Date.now();
     process.stderr.write(`${nodes} x ${luns}: waiting for every target to be scraped\n`);
     await waitFor(`${nodes} targets up`, { timeoutMs: 30 * 60_000, everyMs: 5000 }, () => scrapedTargets(url), (n) => n === nodes);
+    firstScrapeS = (Date.now() - ready) / 1000;
+    // ingestion alone, after the first scrapes (which also create every series)
+    const cpu0 = await cpuSeconds(url);
+    const t0 = Date.now();
+    await sleep(2 * SCRAPE_S * 1000);
+    ingestCpuShare = (await cpuSeconds(url) - cpu0) / ((Date.now() - t0) / 1000);
+    ingestLoad = loadavg();
+    process.stderr.write(`${nodes} x ${luns}: first scrape ${firstScrapeS.toFixed(0)} s, ingestion alone ${ingestCpuShare.toFixed(2)} CPU\n`);
     for (const set of sets) {
       await writeFile(configFile, prometheusConfig(port, nodes, set.files));
       const reload = await fetch(`${url}-/reload`, { method: 'POST' });
@@ -195,7 +236,7 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<{ no
     await new Promise((resolve) => server.close(resolve));
     await rm(work, { recursive: true, force: true });
   }
-  return { nodes, luns, phases, wallS: (Date.now() - started) / 1000 };
+  return { nodes, luns, phases, wallS: (Date.now() - started) / 1000, firstScrapeS, ingestCpuShare, ingestLoad };
 }
 
 const fmt = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
@@ -206,11 +247,16 @@ try {
   await writeFile(join(dir, 'tree.rules.yml'), await readFile(RULES_FILE, 'utf8'));
   await writeFile(join(dir, 'tree.alerts.yml'), await readFile(ALERTS_FILE, 'utf8'));
   const startLoad = loadavg();
-  const results = [];
-  for (const size of SIZES) results.push(await benchSize(size.nodes, size.luns, dir));
+  const results: SizeResult[] = [];
+  for (const size of SIZES) {
+    const r = await benchSize(size.nodes, size.luns, dir);
+    results.push(r);
+    // each size's raw figures as soon as it is done, so a run stopped early keeps them
+    process.stderr.write(`${JSON.stringify({ ...r, phases: r.phases.map((p) => ({ ...p, groups: Object.fromEntries(p.groups), rules_: Object.fromEntries([...p.rules_].map(([g, m]) => [g, Object.fromEntries(m)])) })) })}\n`);
+  }
   const endLoad = loadavg();
   const version = (await execa(PROMETHEUS_BIN, ['--version'], { reject: false })).stdout.split('\n')[0];
-  console.log(`\n${version}; ${cpus().length} cores; evaluation interval ${INTERVAL_S} s; ${CYCLES} cycles per rule set (median, max); load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${endLoad.map((l) => l.toFixed(2)).join(' ')} at the end\n`);
+  console.log(`\n${version}; ${cpus().length} cores; evaluation interval ${INTERVAL_S} s, scrape interval ${SCRAPE_S} s; ${CYCLES} cycles per rule set (median, max); load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${endLoad.map((l) => l.toFixed(2)).join(' ')} at the end\n`);
   console.log('| fleet | rules | group | evaluation median | max | slowest rule (median) | head series | per node | RSS | per node |');
   console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
   for (const r of results) {
@@ -232,6 +278,12 @@ try {
         console.log(`- ${r.nodes} x ${r.luns}, ${p.rules}, ${group}: ${list}`);
       }
     }
+  }
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log('\nPrometheus CPU (CPU seconds per second; the machine has 2) and load average:\n');
+  for (const r of results) {
+    console.log(`- ${r.nodes} x ${r.luns}: first scrape of every target ${Math.round(r.firstScrapeS)} s; ingestion alone ${r.ingestCpuShare.toFixed(2)} (load ${load(r.ingestLoad)})`);
+    for (const p of r.phases) console.log(`  - ${p.rules}: ${p.cpuShare.toFixed(2)} over the measured cycles (load ${load(p.load)} at the end)`);
   }
   console.log(`\nwall time: ${results.map((r) => `${r.nodes} x ${r.luns} ${Math.round(r.wallS)} s`).join(', ')}`);
 } finally {
