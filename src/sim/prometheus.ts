@@ -116,22 +116,27 @@ export const DEFAULT_SHORTEN: ShortenOptions = { factor: 30, minMs: 1000 };
 /**
  * Gossip timings of an Alertmanager cluster under the simulation's short route timers. Replica N
  * takes its snapshot of a group at its flush, waits N x peer-timeout, then notifies only what the
- * notification log (gossiped from the replicas before it) does not already record. The wait must
- * outlast one gossip round trip (100ms rounds on loopback: a few hundred ms), and stay below the
- * group_interval (2s): a longer wait (the default 15s) delays the replica's next flush, so its
- * snapshot goes stale, and after an alert fires and resolves within the wait it notifies both
- * again (measured: the default notifies firing and resolved twice each). Hence 1s. Push-pull every
- * 5s repairs a missed broadcast within a phase; probes every 500ms find a killed replica within
- * seconds (until then the survivor only waits its peer-timeout); settle-timeout bounds the
- * start-up wait for the peers.
+ * notification log (gossiped from the replicas before it) does not already record. A replica
+ * logs a notification only once the webhook has answered, so the wait must outlast that answer
+ * plus one gossip round trip (100ms rounds on loopback: a few hundred ms, but 1s let a duplicate
+ * through on a loaded 2-core machine), and stay below the group_interval: a longer wait (the
+ * default 15s) delays the replica's next flush, so its snapshot goes stale, and after an alert
+ * fires and resolves within the wait it notifies both again (measured: the default notifies
+ * firing and resolved twice each). Hence 2s, with a 4s group_interval for a cluster
+ * (HA_GROUP_INTERVAL). Push-pull every 5s repairs a missed broadcast within a phase; probes every
+ * 500ms find a killed replica within seconds (until then the survivor only waits its
+ * peer-timeout); settle-timeout bounds the start-up wait for the peers.
  */
 export const ALERTMANAGER_GOSSIP_FLAGS = [
-  '--cluster.peer-timeout=1s',
+  '--cluster.peer-timeout=2s',
   '--cluster.gossip-interval=100ms',
   '--cluster.pushpull-interval=5s',
   '--cluster.probe-interval=500ms',
   '--cluster.settle-timeout=10s',
 ];
+
+/** The group_interval of a simulated Alertmanager cluster: twice its peer-timeout (above). */
+export const HA_GROUP_INTERVAL = '4s';
 
 export interface AlertmanagerClusterOptions {
   root: string;
@@ -168,7 +173,7 @@ export async function spawnAlertmanagers(opts: AlertmanagerClusterOptions): Prom
     alertmanagerForSim(await readFile(path.join(opts.root, 'alerts/alertmanager.example.yml'), 'utf8'), {
       webhookBase: opts.webhook.url,
       groupWait: opts.groupWait ?? '1s',
-      groupInterval: opts.groupInterval ?? '2s',
+      groupInterval: opts.groupInterval ?? (replicas > 1 ? HA_GROUP_INTERVAL : '2s'),
       repeatInterval: opts.repeatInterval ?? '1h',
     }),
   );

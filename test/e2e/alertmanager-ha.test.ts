@@ -33,8 +33,8 @@ phases:
 );
 const CLUSTER = 'ha';
 /** After the first notification, long enough for a late duplicate: the second replica's
- * peer-timeout wait (1s) and two group intervals (2s each). */
-const SETTLE_MS = 5000;
+ * peer-timeout wait (2s, ALERTMANAGER_GOSSIP_FLAGS) and two group intervals (HA_GROUP_INTERVAL, 4s). */
+const SETTLE_MS = 10_000;
 
 let sim: Simulation | undefined;
 let cluster: SimCluster | undefined;
@@ -97,7 +97,7 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
       expect(held?.status.state, am.url).toBe('active');
     }
     await phaseNotifiedOnce(2, lost);
-  }, 60_000);
+  }, 90_000);
 
   it('the replica that notifies first killed mid-phase: the alert and its return still arrive, once each', async () => {
     await cluster!.setPhase(3);
@@ -108,7 +108,7 @@ describe('two Alertmanager replicas behind one Prometheus', () => {
     const lost = await phaseNotifiedOnce(3);
     seen.push(lost);
     await phaseNotifiedOnce(4, lost);
-  }, 60_000);
+  }, 90_000);
 
   it('multipathd down: its alert is notified once, the LUN alerts it inhibits never', async () => {
     const daemonDown = await phaseNotifiedOnce(5);

@@ -198,8 +198,8 @@ describe('two clusters -> two Prometheus agents -> VictoriaMetrics <- vmalert ->
       async () => counted(received()),
       (c) => Object.keys(want).every((k) => (c[k] ?? 0) >= want[k]!),
     ).catch(() => undefined);
-    // a late duplicate: the second replica's peer-timeout wait and two group intervals
-    await sleep(5000);
+    // a late duplicate: the second replica's peer-timeout wait (2s) and two group intervals (4s each)
+    await sleep(10_000);
     const got = counted(received());
     expect(Object.fromEntries(Object.entries(got).filter(([k]) => !isInhibited(k)))).toEqual(want);
     expect(Object.keys(want).length).toBeGreaterThan(4);

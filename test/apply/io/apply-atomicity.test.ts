@@ -66,9 +66,12 @@ describe('atomicity under SIGKILL', () => {
 
     let killedMidWrite = 0;
     const outcomes = new Set<string>();
-    // At least 8 kills, and go on (up to 40) until two of them landed while a temp file was being written.
+    // At least 8 kills, and go on (up to 40) until two of them landed while a temp file was being
+    // written. Every other kill is aimed at the write window (once a temp file is seen, polled each
+    // millisecond): on a fast disk the writes are too short for random delays alone to hit them.
+    const writing = () => readdirSync(root.confDir).some((n) => n.includes('.tmp-'));
     for (let round = 0; round < 40 && (round < 8 || killedMidWrite < 2); round++) {
-      await runAndKill({ delayMs: Math.floor(Math.random() * 300) });
+      await runAndKill(round % 2 ? { when: writing } : { delayMs: Math.floor(Math.random() * 300) });
       const names = readdirSync(root.confDir);
       if (names.some((n) => n.includes('.tmp-'))) killedMidWrite++;
       // multipath reads only *.conf: exactly our three, each entirely A or entirely B
