@@ -10,14 +10,23 @@
 // Before the rules are loaded it also measures Prometheus's own CPU use while it only ingests the
 // fleet (no rules), so the share of the two cores that scraping takes is known beside each phase's.
 //
+// The floor beside them, in the same Prometheus on the same data, measured first: one group with
+// the cheapest rule that records one series per matrix cell (one selector of a raw per-map series,
+// aggregated without `instance`, written back). Every group's time is also given as a multiple of
+// it: absolute times move with the machine and its load, the ratio to the floor of the same run
+// holds.
+//
 // Knobs: RULES_BENCH_SIZES (nodes x LUNs, default "64x1000,256x200"), RULES_BENCH_CYCLES
 // (evaluation cycles measured per rule set, default 5), RULES_BENCH_BASELINE (git revision of the
 // baseline rules, default 75256f8; "none" to skip), RULES_BENCH_INTERVAL (evaluation interval,
 // default 30s, the shipped one), RULES_BENCH_SCRAPE_INTERVAL (default the evaluation interval; a
 // longer one, up to 4m so every series stays inside the 5m look-back, tells how much of a cycle
-// is lost to ingestion).
+// is lost to ingestion), RULES_BENCH_PROMETHEUS (the Prometheus binary, default the Debian
+// package's; "trixie" fetches Debian 13's package from deb.debian.org into node_modules/.cache and
+// runs its binary, to compare the Prometheus that Debian 13 users get).
 import { createServer } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -26,6 +35,7 @@ import { renderMetricsBytes } from '../src/scrape/core/metrics.js';
 import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
 import { PROMETHEUS_BIN } from '../src/sim/prometheus.js';
 import { freePort, sleep, spawnManaged, waitFor, waitHttpReady } from '../src/sim/processes.js';
+import { REPO } from '../test/support/repo.js';
 import { NO_FAILURES, snapshotOfReply } from '../test/support/scrape.js';
 
 const PATHS = 4;
@@ -38,8 +48,34 @@ const BASELINE = process.env.RULES_BENCH_BASELINE ?? '75256f8';
 const seconds = (d: string) => (d.endsWith('m') ? Number(d.slice(0, -1)) * 60 : Number(d.replace(/s$/, '')));
 const INTERVAL_S = seconds(process.env.RULES_BENCH_INTERVAL ?? '30s');
 const SCRAPE_S = seconds(process.env.RULES_BENCH_SCRAPE_INTERVAL ?? `${INTERVAL_S}s`);
+const FLOOR_RULES = [
+  'groups:',
+  '  - name: multipath.floor',
+  '    rules:',
+  '      - record: node_wwid:bench_floor:max',
+  '        expr: max without (instance) (multipath_map_state{job="multipath",state="optimal"})',
+  '',
+].join('\n');
 const ALERTS_FILE = 'alerts/multipath.alerts.yml';
 const RULES_FILE = 'alerts/multipath.rules.yml';
+
+/** Debian 13's Prometheus binary, fetched once (its package's current version) into the cache. */
+async function trixiePrometheus(): Promise<string> {
+  const dir = join(REPO, 'node_modules/.cache/multipath-exporter-bench/prometheus-trixie');
+  const bin = join(dir, 'usr/bin/prometheus');
+  if (existsSync(bin)) return bin;
+  const mirror = 'http://deb.debian.org/debian';
+  const index = await execa('sh', ['-c', `curl -fsS ${mirror}/dists/trixie/main/binary-amd64/Packages.xz | xz -dc`], { maxBuffer: 1 << 30 });
+  const stanza = index.stdout.split('\n\n').find((p) => p.startsWith('Package: prometheus\n'));
+  const file = stanza && /^Filename: (\S+)$/m.exec(stanza)?.[1];
+  if (!file) throw new Error('no prometheus package in the trixie index');
+  await mkdir(dir, { recursive: true });
+  const deb = join(dir, 'prometheus.deb');
+  await execa('curl', ['-fsS', '-o', deb, `${mirror}/${file}`]);
+  await execa('dpkg-deb', ['-x', deb, dir]);
+  return bin;
+}
+const PROMETHEUS = process.env.RULES_BENCH_PROMETHEUS === 'trixie' ? await trixiePrometheus() : (process.env.RULES_BENCH_PROMETHEUS ?? PROMETHEUS_BIN);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -188,7 +224,7 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<Size
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const work = await mkdtemp(join(dir, `fleet-${nodes}x${luns}-`));
-  const sets: { label: string; files: string[] }[] = [];
+  const sets: { label: string; files: string[] }[] = [{ label: 'floor', files: [join(dir, 'floor.rules.yml')] }];
   if (BASELINE !== 'none') {
     const baseline = join(work, 'baseline.rules.yml');
     const baselineAlerts = join(work, 'baseline.alerts.yml');
@@ -201,7 +237,7 @@ async function benchSize(nodes: number, luns: number, dir: string): Promise<Size
   const url = `http://127.0.0.1:${promPort}/`;
   const configFile = join(work, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(port, nodes, []));
-  const prom = spawnManaged('prometheus', PROMETHEUS_BIN, [
+  const prom = spawnManaged('prometheus', PROMETHEUS, [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${join(work, 'data')}`,
     `--web.listen-address=127.0.0.1:${promPort}`,
@@ -246,6 +282,7 @@ try {
   // this tree's rules as they are when the run starts, so an edit during the run changes nothing
   await writeFile(join(dir, 'tree.rules.yml'), await readFile(RULES_FILE, 'utf8'));
   await writeFile(join(dir, 'tree.alerts.yml'), await readFile(ALERTS_FILE, 'utf8'));
+  await writeFile(join(dir, 'floor.rules.yml'), FLOOR_RULES);
   const startLoad = loadavg();
   const results: SizeResult[] = [];
   for (const size of SIZES) {
@@ -255,17 +292,18 @@ try {
     process.stderr.write(`${JSON.stringify({ ...r, phases: r.phases.map((p) => ({ ...p, groups: Object.fromEntries(p.groups), rules_: Object.fromEntries([...p.rules_].map(([g, m]) => [g, Object.fromEntries(m)])) })) })}\n`);
   }
   const endLoad = loadavg();
-  const version = (await execa(PROMETHEUS_BIN, ['--version'], { reject: false })).stdout.split('\n')[0];
+  const version = (await execa(PROMETHEUS, ['--version'], { reject: false })).stdout.split('\n')[0];
   console.log(`\n${version}; ${cpus().length} cores; evaluation interval ${INTERVAL_S} s, scrape interval ${SCRAPE_S} s; ${CYCLES} cycles per rule set (median, max); load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${endLoad.map((l) => l.toFixed(2)).join(' ')} at the end\n`);
-  console.log('| fleet | rules | group | evaluation median | max | slowest rule (median) | head series | per node | RSS | per node |');
-  console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
+  console.log('| fleet | rules | group | evaluation median | x floor | max | slowest rule (median) | head series | per node | RSS | per node |');
+  console.log('|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|');
   for (const r of results) {
+    const floor = median(r.phases.find((p) => p.rules === 'floor')?.groups.get('multipath.floor') ?? []);
     for (const p of r.phases) {
       for (const [group, times] of p.groups) {
         const perRule = [...(p.rules_.get(group) ?? new Map<string, number[]>())].map(([name, ts]) => ({ name, t: median(ts) })).sort((a, b) => b.t - a.t);
         const slowest = perRule[0] ? `${perRule[0].name} ${fmt(perRule[0].t)}` : '-';
         console.log(
-          `| ${r.nodes} x ${r.luns} x ${PATHS} | ${p.rules} | ${group} | ${fmt(median(times))} | ${fmt(Math.max(...times))} | ${slowest} | ${p.headSeries.toLocaleString('en-US')} | ${Math.round(p.headSeries / r.nodes).toLocaleString('en-US')} | ${(p.rssBytes / 2 ** 30).toFixed(2)} GiB | ${(p.rssBytes / r.nodes / 2 ** 20).toFixed(0)} MiB |`,
+          `| ${r.nodes} x ${r.luns} x ${PATHS} | ${p.rules} | ${group} | ${fmt(median(times))} | ${(median(times) / floor).toFixed(1)} | ${fmt(Math.max(...times))} | ${slowest} | ${p.headSeries.toLocaleString('en-US')} | ${Math.round(p.headSeries / r.nodes).toLocaleString('en-US')} | ${(p.rssBytes / 2 ** 30).toFixed(2)} GiB | ${(p.rssBytes / r.nodes / 2 ** 20).toFixed(0)} MiB |`,
         );
       }
     }

@@ -28,8 +28,20 @@ function config(variant: 'A' | 'B') {
   return r.config;
 }
 
-/** When to kill the child after it says ready: after a delay, or once a condition holds (polled). */
+/** When to kill the child after it says ready: after a delay, or once a condition holds (polled;
+ * at the latest after WHEN_TIMEOUT_MS, so a writer that never meets it does not run on). */
 type KillPoint = { delayMs: number } | { when: () => boolean };
+const WHEN_TIMEOUT_MS = 10_000;
+const children = new Set<number>();
+afterAll(() => {
+  for (const pid of children) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
 
 function runAndKill(at: KillPoint, configFiles = [join(root.dir, 'config-A.json'), join(root.dir, 'config-B.json')]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,17 +52,24 @@ function runAndKill(at: KillPoint, configFiles = [join(root.dir, 'config-A.json'
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    children.add(child.pid!);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.stdout.on('data', (d) => {
       if (!String(d).includes('ready')) return;
       const kill = () => process.kill(-child.pid!, 'SIGKILL');
       if ('delayMs' in at) setTimeout(kill, at.delayMs);
-      else poll = setInterval(() => at.when() && kill(), 1);
+      else {
+        poll = setInterval(() => at.when() && kill(), 1);
+        giveUp = setTimeout(kill, WHEN_TIMEOUT_MS);
+      }
     });
     let poll: NodeJS.Timeout | undefined;
+    let giveUp: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
+      children.delete(child.pid!);
       clearInterval(poll);
+      clearTimeout(giveUp);
       if (signal === 'SIGKILL') resolve();
       else reject(new Error(`child exited ${code}: ${stderr}`));
     });
