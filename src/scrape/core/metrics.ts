@@ -1,13 +1,13 @@
-// Snapshot -> the metrics of one scrape, as const metrics of the declared families
-// (metric-families.ts) and as exposition text (the map section written straight from the model).
+// Snapshot -> the metrics of one scrape as exposition text: the head as const metrics of the
+// declared families (metric-families.ts), the map section written straight from the model.
 // Pure: no collect() callbacks, and no state outlives a call (the one scratch buffer is rewritten
 // within each synchronous call), so two overlapping scrapes can never mix label sets
 // (docs/metrics.md is the contract).
 import { byWwid, type Config, isExpectedOn, type Lun } from '../../common/core/config.js';
-import { type ConstMetric, type LabelValues, metricsOf, type MetricsOf } from './const-metric.js';
+import { type ConstMetric, metricsOf, type MetricsOf } from './const-metric.js';
 import { assembleMetricChunk, type ByteSlice, escapeLabelValue, escapeText, formatValue, METRIC_SEPARATOR, metricHeader, renderExpositionBytes } from './exposition.js';
 import { HEAD, MAP_SECTION } from './metric-families.js';
-import type { MapModel, PathModel } from './parse-multipathd.js';
+import type { MapModel } from './parse-multipathd.js';
 import type { Snapshot } from './snapshot.js';
 import { COLLECTION_OUTCOMES, type CollectionFailure, DROPPED_ENTRIES, SKIP_REASONS, stateLabel, STATUS_CHECKER_STATES } from './states.js';
 import type { ConfigStatus } from '../../common/core/status.js';
@@ -24,10 +24,9 @@ export interface ScrapeInput {
 }
 
 type HeadMetrics = MetricsOf<typeof HEAD>;
-type MapMetrics = MetricsOf<typeof MAP_SECTION>;
 
 /** The metrics that have series, in declaration order (an empty one would print a bare header). */
-function withSeries(metrics: HeadMetrics | MapMetrics): ConstMetric[] {
+export function withSeries(metrics: Readonly<Record<string, ConstMetric>>): ConstMetric[] {
   return Object.values(metrics).filter((metric) => metric.size > 0);
 }
 
@@ -74,16 +73,6 @@ export function renderMapSectionBytes(maps: readonly MapModel[], config: Config)
 /** Family `family`'s lines within one map's fragments. */
 export function familySlice(fragments: MapFragments, family: number): ByteSlice {
   return { bytes: fragments.bytes, start: family > 0 ? fragments.ends[family - 1]! : 0, end: fragments.ends[family]! };
-}
-
-/**
- * One scrape's metrics from one snapshot as const metrics, in exposition order (only those with
- * series): the structured form the tests hand to prom-client, the reference the rendered text must
- * equal byte for byte (the map section is rendered straight from the model, mapLines).
- */
-export function buildMetrics(input: ScrapeInput): ConstMetric[] {
-  const head = buildHeadMetrics(input);
-  return input.snapshot.ok ? [...head, ...buildMapMetrics(input.snapshot.maps, input.config)] : head;
 }
 
 /** The headers of the per-map families, in exposition order. */
@@ -155,7 +144,7 @@ const q = (value: string | undefined) => escapeLabelValue(value ?? '');
 
 /**
  * One map's lines of every per-map family, written straight from the model: the same series, labels
- * and order as addMapSeries writes through const metrics (the prom-client reference of the tests),
+ * and order as the tests' const-metric form (test/support/map-metrics.ts, their prom-client reference),
  * without the per-family metric and per-series label objects that made a big scrape's GC work. The
  * map's label text (`wwid="..."`, and a path's `wwid="...",dev="..."`) is formatted once and reused.
  */
@@ -223,15 +212,8 @@ export function lunsByWwid(config: Config): ReadonlyMap<string, Lun> {
   return new Map(config.cluster.luns.map((lun) => [lun.wwid, lun]));
 }
 
-function buildMapMetrics(maps: readonly MapModel[], config: Config): ConstMetric[] {
-  const metrics = metricsOf(MAP_SECTION);
-  const luns = lunsByWwid(config);
-  for (const map of [...maps].sort(byWwid)) addMapSeries(metrics, map, config, luns);
-  return withSeries(metrics);
-}
-
 /** Everything but the per-map series: exporter, collection, config and daemon metrics. */
-function buildHeadMetrics(input: ScrapeInput): ConstMetric[] {
+export function buildHeadMetrics(input: ScrapeInput): ConstMetric[] {
   const metrics = metricsOf(HEAD);
   addCollectionSeries(metrics, input);
   addConfigLunSeries(metrics, input);
@@ -289,71 +271,4 @@ function addConfigStatusSeries(m: HeadMetrics, input: ScrapeInput): void {
   m.configLastApply.add(last.finishedAt / 1000);
   if (status.lastChangeAt !== undefined) m.configLastChange.add(status.lastChangeAt / 1000);
   m.configReloadSuccess.add(last.reloadSuccess ? 1 : 0);
-}
-
-/**
- * Adds one map's series (and its path groups' and paths') to the map-section metrics: the
- * structured form of mapLines, which the exposition tests compare through prom-client.
- */
-function addMapSeries(m: MapMetrics, map: MapModel, config: Config, luns: ReadonlyMap<string, Lun>): void {
-  const wwid = map.wwid;
-  const lun = luns.get(wwid);
-  // One label object per map, shared by its series: the writer formats a shared object once.
-  const mapLabels: LabelValues = { wwid };
-  m.mapInfo.add(1, {
-    wwid,
-    name: map.name,
-    alias: aliasOf(map, lun?.alias),
-    sysfs: map.sysfs ?? '',
-    vendor: map.vendor ?? '',
-    product: map.product ?? '',
-    transport: map.transport ?? '',
-    used_by: lun?.usedBy ?? '',
-  });
-  m.mapState.addStateSet(mapLabels, map.health);
-  m.mapPaths.add(map.pathsTotal, mapLabels);
-  m.mapPathsActive.add(map.pathsActive, mapLabels);
-  m.mapPathsUsable.add(map.pathsUsable, mapLabels);
-  if (map.sizeBytes !== undefined) m.mapSize.add(map.sizeBytes, mapLabels);
-  if (map.holders !== undefined) m.mapHolders.add(map.holders, mapLabels);
-  m.mapSuspended.add(map.dmState === 'suspend' ? 1 : 0, mapLabels);
-  m.mapReadOnly.add(map.readOnly ? 1 : 0, mapLabels);
-  m.mapQueueing.add(1, { wwid, mode: map.queueing.mode });
-  if (map.queueing.secondsLeft !== undefined) m.mapQueueingSecondsLeft.add(map.queueing.secondsLeft, mapLabels);
-  m.mapPathFaults.add(map.counters.pathFaults, mapLabels);
-  m.mapGroupSwitches.add(map.counters.pathGroupSwitches, mapLabels);
-  m.mapQueueingSeconds.add(map.counters.queueingSeconds, mapLabels);
-
-  for (const group of map.pathGroups) {
-    const groupLabels: LabelValues = { wwid, group: String(group.group) };
-    m.groupState.add(1, { ...groupLabels, state: stateLabel(group.dmState, group.dmStateRaw) });
-    m.groupPriority.add(group.priority, groupLabels);
-    if (!config.perPathMetrics) continue;
-    for (const path of group.paths) {
-      const pathLabels: LabelValues = { wwid, dev: path.devLabel };
-      m.pathActive.add(path.dmState === 'active' ? 1 : 0, pathLabels);
-      m.pathState.add(1, { ...pathLabels, ...pathStateLabels(path) });
-      if (path.priority !== undefined) m.pathPriority.add(path.priority, pathLabels);
-      m.pathMarginal.add(path.marginal ? 1 : 0, pathLabels);
-      m.pathInfo.add(1, {
-        ...pathLabels,
-        dev_t: path.devT ?? '',
-        group: String(group.group),
-        checker: path.checker ?? '',
-        transport: path.transport ?? '',
-        host_adapter: path.hostAdapter ?? '',
-        target_wwpn: path.targetWwpn ?? '',
-        lun_hex: path.lunHex ?? '',
-      });
-    }
-  }
-}
-
-/** The states of a path as the labels of its one state series (a new string kept when safe). */
-function pathStateLabels(path: PathModel): { dm_state: string; checker_state: string; device_state: string } {
-  return {
-    dm_state: stateLabel(path.dmState, path.dmStateRaw),
-    checker_state: stateLabel(path.checkerState, path.checkerStateRaw),
-    device_state: stateLabel(path.deviceState, path.deviceStateRaw),
-  };
 }
