@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveProcesses, sleep, waitFor } from '../../src/sim/processes.js';
 import { queryPrometheus, readMatrix } from '../../src/sim/prometheus.js';
 import { alertKey, CODE_NAME, type ExpectedAlert, expectedAlerts, expectedMatrix, parseScenario, type Scenario } from '../../src/sim/scenario.js';
-import { canonicalJson, firstNotifyingReplica, type FleetSimulation, type ReceivedAlert, receivedAlerts, startFleetSimulation } from '../support/simulation.js';
+import { canonicalJson, firstNotifyingReplica, type FleetSimulation, notifiedAlerts, type ReceivedAlert, receivedAlerts, startFleetSimulation } from '../support/simulation.js';
 
 const VMSTORE = '3600a098038314c6f6b5d4f2d41434b31';
 const scenarioOf = (name: string, ownLun: string, phases: string) =>
@@ -97,6 +97,7 @@ function expectedFleetAlerts(index: number): { firing: FleetAlert[]; inhibited: 
 
 let fs: FleetSimulation | undefined;
 const received = () => receivedAlerts(fs?.fleet.webhook, key);
+const notified = () => notifiedAlerts(fs?.fleet.webhook, key);
 const counted = (rs: ReceivedAlert[]) => {
   const out: Record<string, number> = {};
   for (const r of rs) if (!TOLERATED.has(r.labels.alertname ?? '')) out[`${r.key} ${r.status}`] = (out[`${r.key} ${r.status}`] ?? 0) + 1;
@@ -195,12 +196,15 @@ describe('two clusters -> two Prometheus agents -> VictoriaMetrics <- vmalert ->
     await waitFor(
       'every resolved notification',
       { timeoutMs: 60_000 },
-      async () => counted(received()),
+      async () => counted(notified()),
       (c) => Object.keys(want).every((k) => (c[k] ?? 0) >= want[k]!),
     ).catch(() => undefined);
     // a late duplicate: the second replica's peer-timeout wait (2s) and two group intervals (4s each)
     await sleep(10_000);
-    const got = counted(received());
+    // each alert's news, not each listing: a member of a group is listed again whenever another
+    // member fires or resolves (west's vmstore Missing on node3 shares its group with node1's,
+    // which is inhibited until multipathd is back and then briefly notified)
+    const got = counted(notified());
     expect(Object.fromEntries(Object.entries(got).filter(([k]) => !isInhibited(k)))).toEqual(want);
     expect(Object.keys(want).length).toBeGreaterThan(4);
     // An inhibited alert is never notified firing while inhibited (checked per phase). When

@@ -23,6 +23,33 @@ export interface ReceivedAlert {
   labels: Record<string, string>;
 }
 
+/**
+ * The alerts the webhook was told about, once per news: a notification lists every alert of its
+ * group, so an alert still firing is listed again when another member of the group fires or
+ * resolves. Per group (receiver and group labels), an alert's listing counts when its status
+ * differs from its previous listing in that group, and every listing of a notification counts
+ * when the notification repeats one the group already had (a second replica delivering the same
+ * news: what the exactly-once checks exist to catch).
+ */
+export function notifiedAlerts(webhook: Webhook | undefined, key: (labels: Record<string, string>) => string): ReceivedAlert[] {
+  const lastStatus = new Map<string, string>();
+  const payloads = new Set<string>();
+  const out: ReceivedAlert[] = [];
+  for (const n of webhook?.notifications ?? []) {
+    const group = `${n.receiver} ${canonicalJson(n.groupLabels)}`;
+    const listed = n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels }));
+    const payload = `${group} ${canonicalJson(listed.map((a) => `${a.key} ${a.status}`).sort())}`;
+    const repeated = payloads.has(payload);
+    payloads.add(payload);
+    for (const a of listed) {
+      const member = `${group} ${a.key}`;
+      if (repeated || lastStatus.get(member) !== a.status) out.push(a);
+      lastStatus.set(member, a.status);
+    }
+  }
+  return out;
+}
+
 /** Every alert of every notification the webhook got so far, in order, each named by `key`. */
 export const receivedAlerts = (webhook: Webhook | undefined, key: (labels: Record<string, string>) => string): ReceivedAlert[] =>
   (webhook?.notifications ?? []).flatMap((n) => n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels })));

@@ -1,0 +1,26 @@
+// notifiedAlerts: each alert's news once, a re-listing in a changed group not, a repeated delivery always.
+import { describe, expect, it } from 'vitest';
+import type { Notification, Webhook } from '../../src/sim/prometheus.js';
+import { notifiedAlerts } from './simulation.js';
+
+const alert = (node: string, status: 'firing' | 'resolved') => ({ status, labels: { alertname: 'MultipathLunMissing', node }, annotations: {}, startsAt: '', endsAt: '' });
+const note = (...alerts: ReturnType<typeof alert>[]): Notification => ({ receiver: 'multipath-critical', receivedAt: 0, status: 'firing', groupLabels: { alertname: 'MultipathLunMissing' }, alerts });
+const hook = (...notifications: Notification[]): Webhook => ({ url: '', notifications, close: async () => undefined });
+const told = (w: Webhook) => notifiedAlerts(w, (l) => l.node!).map((a) => `${a.key} ${a.status}`);
+
+describe('notifiedAlerts', () => {
+  it('counts a member once while the group around it changes', () => {
+    const w = hook(note(alert('node3', 'firing')), note(alert('node1', 'firing'), alert('node3', 'firing')), note(alert('node1', 'resolved'), alert('node3', 'resolved')));
+    expect(told(w)).toEqual(['node3 firing', 'node1 firing', 'node1 resolved', 'node3 resolved']);
+  });
+
+  it('counts every listing of a notification the group already had (a second replica)', () => {
+    const w = hook(note(alert('node3', 'firing')), note(alert('node3', 'firing')));
+    expect(told(w)).toEqual(['node3 firing', 'node3 firing']);
+  });
+
+  it('keeps groups apart', () => {
+    const other = { ...note(alert('node3', 'firing')), receiver: 'multipath-warning' };
+    expect(told(hook(note(alert('node3', 'firing')), other))).toEqual(['node3 firing', 'node3 firing']);
+  });
+});
