@@ -33,6 +33,18 @@ async function procStat(pid: number) {
   return { cpuMs: (Number(stat[11]) + Number(stat[12])) * CLOCK_TICK_MS, peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
+/** The exporter's own GC totals in one of its expositions (nodejs_gc_duration_seconds, by kind). */
+function gcTotals(text: string): Map<string, { seconds: number; count: number }> {
+  const out = new Map<string, { seconds: number; count: number }>();
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
+    const t = out.get(m[2]!) ?? { seconds: 0, count: 0 };
+    if (m[1] === 'sum') t.seconds = Number(m[3]);
+    else t.count = Number(m[3]);
+    out.set(m[2]!, t);
+  }
+  return out;
+}
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /** The series of an exposition without their values (the floor must export the exporter's set). */
@@ -54,6 +66,8 @@ interface Run {
   wire: number;
   exposition: number;
   text: string;
+  /** The exporter's GC per timed scrape, by kind (from its own histogram; none for the floor). */
+  gcPerScrape: Map<string, { ms: number; count: number }>;
 }
 
 async function benchRun(target: Target, maps: number, mode: Mode, encoding: Encoding, bundle: string, dir: string): Promise<Run> {
@@ -104,9 +118,17 @@ async function benchRun(target: Target, maps: number, mode: Mode, encoding: Enco
     const before = await procStat(child.pid!);
     const latencies: number[] = [];
     let last = { ms: 0, wire: 0, text: '' };
+    let first = last;
     for (let i = 0; i < rounds; i++) {
       last = await scrape();
+      if (i === 0) first = last;
       latencies.push(last.ms);
+    }
+    const gcPerScrape = new Map<string, { ms: number; count: number }>();
+    const gcFirst = gcTotals(first.text);
+    for (const [kind, t] of gcTotals(last.text)) {
+      const f = gcFirst.get(kind) ?? { seconds: 0, count: 0 };
+      gcPerScrape.set(kind, { ms: ((t.seconds - f.seconds) * 1000) / (rounds - 1), count: (t.count - f.count) / (rounds - 1) });
     }
     const after = await procStat(child.pid!);
     latencies.sort((a, b) => a - b);
@@ -124,6 +146,7 @@ async function benchRun(target: Target, maps: number, mode: Mode, encoding: Enco
       wire: last.wire,
       exposition: Buffer.byteLength(last.text),
       text: last.text,
+      gcPerScrape,
     };
   } finally {
     child.kill('SIGTERM');
@@ -170,6 +193,12 @@ try {
       `| ${e.mode} | ${e.maps} | ${e.encoding} | ${cell(e.p50, f.p50)} | ${cell(e.p99, f.p99)} | ${cell(e.cpuPerScrapeMs, f.cpuPerScrapeMs)} | ${cell(e.idleRssMb, f.idleRssMb, 0)} | ${cell(e.peakRssMb, f.peakRssMb, 0)} | ${kib(e.wire)} / ${kib(f.wire)} KiB | ${kib(e.exposition)} / ${kib(f.exposition)} KiB |`,
     );
   }
+  console.log('\nThe exporter\'s garbage collection per scrape, from its own nodejs_gc_duration_seconds (ms, and collections, by kind):\n');
+  for (const e of results.filter((r) => r.target === 'exporter')) {
+    const kinds = [...e.gcPerScrape].map(([kind, g]) => `${kind} ${fmt(g.ms)} ms (${fmt(g.count, 2)})`).join(', ');
+    console.log(`- ${e.mode}, ${e.maps}, ${e.encoding}: ${kinds || 'none'}; CPU ${fmt(e.cpuPerScrapeMs)} ms`);
+  }
+  console.log('');
   for (const mode of MODES) {
     for (const encoding of ENCODINGS) {
       const at = (n: number) => results.find((r) => r.target === 'exporter' && r.maps === n && r.mode === mode && r.encoding === encoding);

@@ -8,7 +8,7 @@ import { configStatusOf } from './common/core/status.js';
 import { createCollector } from './scrape/io/collector.js';
 import { nodeName, readConfigOrReport } from './common/io/config-file.js';
 import { createLogger } from './common/io/log.js';
-import { clientFor } from './scrape/io/multipathd-client.js';
+import { clientFor, stderrWarner } from './scrape/io/multipathd-client.js';
 // Loaded eagerly: a bcrypt worker thread loads the bundle, and this module answers it there.
 import './web/io/bcrypt-pool.js';
 
@@ -117,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const loaded = await readConfigOrReport(args.config);
       if (!loaded) return 1;
       const config = loaded.config;
-      const collector = createCollector({ client: () => clientFor(config, (t) => log.warn('multipathd stderr', { text: t })), sysfsRoot: () => config.sysfsRoot, log });
+      const collector = createCollector({ client: () => clientFor(config, stderrWarner(log)), sysfsRoot: () => config.sysfsRoot, log });
       const snapshot = await collector.collect();
       process.stdout.write(renderMetrics({ snapshot, failures: collector.failures(), config, nodename: nodeName(config), version: VERSION, configStatus: configStatusOf(args.config, config) }));
       return 0;

@@ -2,7 +2,7 @@
 // (re-read on change, on SIGHUP and periodically); the collector reads multipathd per scrape.
 import { defaultConfig, type ListenAddress } from './common/core/config.js';
 import { nodeName, readConfigFile } from './common/io/config-file.js';
-import { clientFor } from './scrape/io/multipathd-client.js';
+import { clientFor, stderrWarner } from './scrape/io/multipathd-client.js';
 import { createApplyLoop } from './apply/io/apply-loop.js';
 import { createCollector } from './scrape/io/collector.js';
 import { createApp } from './web/io/http.js';
@@ -30,7 +30,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     log,
     onConfig: (config) => log.info('config in force', { file: opts.configPath, node: nodeName(config), luns: config.cluster.luns.length, apply: config.apply.enabled }),
   });
-  const stderrLog = (text: string) => log.warn('multipathd stderr', { text });
+  const stderrLog = stderrWarner(log);
   const collector = createCollector({
     client: () => clientFor(loop.config(), stderrLog),
     sysfsRoot: () => loop.config().sysfsRoot,

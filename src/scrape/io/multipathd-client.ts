@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { endianness } from 'node:os';
 import { type Config, PATHNAME_SOCKET } from '../../common/core/config.js';
 import type { CollectionFailure } from '../core/states.js';
+import type { Logger } from '../../common/io/log.js';
 import { connectsToAbstractSockets } from './abstract-socket.js';
 
 export class MultipathdError extends Error {
@@ -199,6 +200,20 @@ export function execClient(opts: {
  * upgraded): the abstract socket where this Node's libuv can address it, else the pathname socket
  * (0.12+) when it exists, else multipathd's own client.
  */
+/**
+ * What to do with the multipathd client's stderr: warn, but only when it differs from the last
+ * text warned of. Some clients print the same line on every call (Debian 12's 0.9.4 under
+ * `ProcSubset=pid`: "Cannot open /proc/sys/fs/nr_open"), which would be a warning per scrape.
+ */
+export function stderrWarner(log: Logger): (text: string) => void {
+  let last: string | undefined;
+  return (text) => {
+    if (text === last) return;
+    last = text;
+    log.warn('multipathd stderr', { text, repeats: 'not logged again until it changes' });
+  };
+}
+
 export function clientFor(
   config: Config,
   onStderr?: (text: string) => void,

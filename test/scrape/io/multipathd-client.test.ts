@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execClient, frame, type MultipathdError, readLength, socketClient } from '../../../src/scrape/io/multipathd-client.js';
+import { execClient, frame, type MultipathdError, readLength, socketClient, stderrWarner } from '../../../src/scrape/io/multipathd-client.js';
+import { memoryLogger } from '../../../src/common/io/log.js';
 import { type FakeMultipathd, startFakeMultipathd } from '../../../src/sim/fake-multipathd.js';
 import { multipathdFixture } from '../../support/fixtures.js';
 
@@ -174,5 +175,15 @@ describe('exec transport', () => {
   it('reports a missing binary as multipath-tools not installed', async () => {
     const missing = execClient({ command: ['/nonexistent/sbin/multipathd'], timeoutMs: 1000, maxReplyBytes: 1024 });
     expect(await reason(missing.command('show daemon'))).toMatch(/^daemon_down: .*not installed/);
+  });
+});
+
+describe('stderrWarner', () => {
+  it('warns of a stderr text once until it changes (a client that prints the same line on every call)', () => {
+    const log = memoryLogger();
+    const warn = stderrWarner(log);
+    for (const text of ['Cannot open /proc/sys/fs/nr_open', 'Cannot open /proc/sys/fs/nr_open', 'Cannot open /proc/sys/fs/nr_open', 'timeout receiving packet', 'Cannot open /proc/sys/fs/nr_open']) warn(text);
+    expect(log.lines.map((l) => /text=("[^"]*"|\S+)/.exec(l)?.[1])).toEqual(['"Cannot open /proc/sys/fs/nr_open"', '"timeout receiving packet"', '"Cannot open /proc/sys/fs/nr_open"']);
+    expect(log.lines[0]).toMatch(/^level=warn msg="multipathd stderr"/);
   });
 });
