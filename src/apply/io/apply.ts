@@ -62,6 +62,16 @@ async function readCurrentFiles(config: Config): Promise<Record<string, string |
   return out;
 }
 
+/**
+ * What to do when the drop-in directory cannot be written: the packaged unit monitors only, with
+ * a read-only /etc (ProtectSystem=strict), where even a missing conf.d reads ENOENT, not EACCES.
+ */
+function notWritableHint(err: unknown, dir: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code || !['ENOENT', 'EROFS', 'EACCES', 'EPERM'].includes(code)) return '';
+  return ` (${dir} is not writable for this process: the packaged unit only monitors; install its apply-mode.conf drop-in to apply, see docs/install.md, or set apply.enabled: false)`;
+}
+
 async function writeState(stateDir: string, owned: readonly string[], intent: WwidIntent | undefined, beforeRename?: ApplyDeps['beforeRename']): Promise<void> {
   await fs.mkdir(stateDir, { recursive: true, mode: 0o755 });
   await writeFileAtomic(join(stateDir, STATE_FILE), renderOwnedState(owned, intent), { mode: 0o644, beforeRename });
@@ -165,7 +175,7 @@ export async function applyOnce(config: Config, configPath: string, deps: ApplyD
         }
         changed = true;
       } catch (err) {
-        errors.push(`${file.action === 'write' ? 'writing' : 'removing'} ${path} failed: ${(err as Error).message}`);
+        errors.push(`${file.action === 'write' ? 'writing' : 'removing'} ${path} failed: ${(err as Error).message}${notWritableHint(err, confDir)}`);
       }
     }
 

@@ -268,12 +268,24 @@ describe('applyOnce: atomic writes', () => {
     });
     expect(report.success).toBe(false);
     expect(report.errors).toEqual([expect.stringMatching(/^writing .*-10-defaults\.conf failed: ENOSPC/)]);
+    expect(report.errors[0]).not.toMatch(/not writable/);
     expect(readFileSync(join(root.confDir, 'multipath-exporter-10-defaults.conf'), 'utf8')).toBe(old);
     expect(confFiles()).toHaveLength(3);
     expect(mpd.reconfigures()).toBe(1);
     const again = await applyOnce(config2, CONFIG_PATH, deps());
     expect(again.success).toBe(true);
     expect(readFileSync(join(root.confDir, 'multipath-exporter-10-defaults.conf'), 'utf8')).toContain('no_path_retry "fail"');
+  });
+
+  it('a drop-in directory this process cannot write (the monitor-only unit) says what to install', async () => {
+    const readOnly = (): never => {
+      throw Object.assign(new Error('EROFS: read-only file system (injected)'), { code: 'EROFS' });
+    };
+    const report = await applyOnce(root.config(CLUSTER), CONFIG_PATH, { ...deps(), beforeRename: readOnly });
+    const dropIns = report.errors.filter((e) => /^writing \S+\.conf failed/.test(e));
+    expect(dropIns).toHaveLength(3);
+    for (const e of dropIns) expect(e).toMatch(/failed: EROFS: read-only file system \(injected\) \(\S+ is not writable for this process: the packaged unit only monitors; install its apply-mode\.conf drop-in/);
+    expect(confFiles()).toEqual([]);
   });
 
   it('leaves files of other tools and stray files of our prefix without our header alone', async () => {
