@@ -118,8 +118,8 @@ export const DEFAULT_SHORTEN: ShortenOptions = { factor: 30, minMs: 1000 };
  * takes its snapshot of a group at its flush, waits N x peer-timeout, then notifies only what the
  * notification log (gossiped from the replicas before it) does not already record. A replica
  * logs a notification only once the webhook has answered, so the wait must outlast that answer
- * plus one gossip round trip (100ms rounds on loopback: a few hundred ms, but 1s let a duplicate
- * through on a loaded 2-core machine), and stay below the group_interval: a longer wait (the
+ * plus one gossip round trip (100ms rounds on loopback: a few hundred ms; 2s leaves room for a
+ * loaded 2-core machine), and stay below the group_interval: a longer wait (the
  * default 15s) delays the replica's next flush, so its snapshot goes stale, and after an alert
  * fires and resolves within the wait it notifies both again (measured: the default notifies
  * firing and resolved twice each). Hence 2s, with a 4s group_interval for a cluster
