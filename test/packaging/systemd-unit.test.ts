@@ -90,6 +90,7 @@ describe('systemd unit', () => {
     for (const [k, v] of Object.entries(expected)) expect(last(d, k), k).toBe(v);
     expect(last(d, 'Environment')).toContain('NO_COLOR=1');
     expect(last(d, 'Environment')).toContain('NODE_OPTIONS=--max-semi-space-size=2');
+    expect(last(d, 'Environment')).toContain('MALLOC_ARENA_MAX=2');
     expect(last(d, 'ExecStart')).toBe('/usr/bin/multipath-exporter serve --config /etc/multipath-exporter/config.yml $ARGS');
     // Monitor-only writes nothing outside its state directory.
     expect(last(d, 'ReadWritePaths')).toBeUndefined();
