@@ -91,6 +91,7 @@ describe('systemd unit', () => {
     expect(last(d, 'Environment')).toContain('NO_COLOR=1');
     expect(last(d, 'Environment')).toContain('NODE_OPTIONS=--max-semi-space-size=2');
     expect(last(d, 'Environment')).toContain('MALLOC_ARENA_MAX=2');
+    expect(last(d, 'Environment')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect(last(d, 'ExecStart')).toBe('/usr/bin/multipath-exporter serve --config /etc/multipath-exporter/config.yml $ARGS');
     // Monitor-only writes nothing outside its state directory.
     expect(last(d, 'ReadWritePaths')).toBeUndefined();
