@@ -25,6 +25,18 @@ const ALL_MODES = ['steady', 'one-changes', 'all-change'] as const;
 type Mode = (typeof ALL_MODES)[number];
 const MODES = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? ALL_MODES;
 
+/**
+ * BENCH_AS_PACKAGED=1: the exporter runs with the environment of the packaged unit (its
+ * `Environment=` line: NODE_OPTIONS and glibc's malloc settings), read from the unit file so the
+ * two never differ. The floor stays bare Node.
+ */
+async function packagedEnvironment(): Promise<Record<string, string>> {
+  const unit = await readFile('packaging/systemd/multipath-exporter.service', 'utf8');
+  const line = unit.split('\n').filter((l) => l.startsWith('Environment=')).pop() ?? '';
+  return Object.fromEntries(line.slice('Environment='.length).split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+const EXPORTER_ENV = process.env.BENCH_AS_PACKAGED === '1' ? await packagedEnvironment() : {};
+
 async function procStat(pid: number) {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -97,7 +109,8 @@ async function benchRun(target: Target, maps: number, mode: Mode, encoding: Enco
     // BENCH_NODE_ARGS tune the exporter only: the floor stays bare Node, the reference for ratios.
     args = ['bench/floor-server.mjs', String(port), socket, join(dir, 'headers.json')];
   }
-  const child = execa('node', args, { reject: false, stdout: 'ignore', stderr: 'pipe' });
+  const env = target === 'exporter' ? EXPORTER_ENV : {};
+  const child = execa('node', args, { reject: false, stdout: 'ignore', stderr: 'pipe', env });
   try {
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
@@ -182,6 +195,7 @@ try {
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const kib = (bytes: number) => (bytes / 1024).toFixed(0);
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
+  if (Object.keys(EXPORTER_ENV).length) console.log(`\nthe exporter as packaged: ${Object.entries(EXPORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   console.log(`\nnode ${process.version}, ${cpus().length} cores, load average ${startLoad.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end\n`);
   console.log('Each cell: exporter / floor (ratio).\n');
   console.log('| replies | maps | encoding | p50 ms | p99 ms | CPU ms/scrape | idle RSS MB | peak RSS MB | on the wire | exposition |');
