@@ -13,6 +13,7 @@ import { METRIC_FAMILIES } from '../src/scrape/core/metric-families.js';
 import { generatedMaps, mapsReply, statusReply } from '../src/sim/maps-reply.js';
 import { startFakeMultipathd } from '../src/sim/fake-multipathd.js';
 import { freePort } from '../src/sim/processes.js';
+import { directives, last } from '../test/support/systemd-unit.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000,5000').split(',').map(Number);
 const ENCODINGS = (process.env.BENCH_ENCODINGS ?? 'gzip,identity').split(',') as Encoding[];
@@ -32,8 +33,8 @@ const MODES = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? ALL
  */
 async function packagedEnvironment(): Promise<Record<string, string>> {
   const unit = await readFile('packaging/systemd/multipath-exporter.service', 'utf8');
-  const line = unit.split('\n').filter((l) => l.startsWith('Environment=')).pop() ?? '';
-  return Object.fromEntries(line.slice('Environment='.length).split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const line = last(directives(unit), 'Environment') ?? '';
+  return Object.fromEntries(line.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }
 const EXPORTER_ENV = process.env.BENCH_AS_PACKAGED === '1' ? await packagedEnvironment() : {};
 

@@ -7,25 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directives, last } from '../support/systemd-unit.js';
 
 const UNIT = join(REPO, 'packaging/systemd/multipath-exporter.service');
 const DROPIN = join(REPO, 'packaging/systemd/apply-mode.conf');
-
-/** `Key=value` lines of a unit file (comments and sections dropped), in order. */
-function directives(text: string): Array<[string, string]> {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#') && !l.startsWith('['))
-    .map((l) => {
-      const i = l.indexOf('=');
-      return [l.slice(0, i), l.slice(i + 1)] as [string, string];
-    });
-}
-/** The effective value of a directive (the last assignment wins). */
-function last(d: Array<[string, string]>, key: string): string | undefined {
-  return d.filter(([k]) => k === key).pop()?.[1];
-}
 
 interface Security {
   score: number;
