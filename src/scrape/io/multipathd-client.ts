@@ -196,11 +196,6 @@ export function execClient(opts: {
 }
 
 /**
- * The multipathd client for the config in force; `auto` is decided per collection (the daemon may be
- * upgraded): the abstract socket where this Node's libuv can address it, else the pathname socket
- * (0.12+) when it exists, else multipathd's own client.
- */
-/**
  * What to do with the multipathd client's stderr: warn, but only when it differs from the last
  * text warned of. Some clients print the same line on every call (Debian 12's 0.9.4 under
  * `ProcSubset=pid`: "Cannot open /proc/sys/fs/nr_open"), which would be a warning per scrape.
@@ -214,6 +209,11 @@ export function stderrWarner(log: Logger): (text: string) => void {
   };
 }
 
+/**
+ * The multipathd client for the config in force; `auto` is decided per collection (the daemon may be
+ * upgraded): the abstract socket where this Node's libuv can address it, else the pathname socket
+ * (0.12+) when it exists, else multipathd's own client.
+ */
 export function clientFor(
   config: Config,
   onStderr?: (text: string) => void,
