@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type SimCluster, startCluster } from '../../src/sim/cluster.js';
 import { waitFor } from '../../src/sim/processes.js';
-import { alertmanagerAlerts, type AmAlert, type Monitoring, queryPrometheus, startMonitoring, type Webhook } from '../../src/sim/prometheus.js';
+import { alertmanagerAlerts, type AmAlert, type Monitoring, type Notification, queryPrometheus, startMonitoring, type Webhook } from '../../src/sim/prometheus.js';
 import { alertKey, type ExpectedAlert, type Scenario } from '../../src/sim/scenario.js';
 import { type Fleet, startFleet } from '../../src/sim/victoriametrics.js';
 import { REPO } from './repo.js';
@@ -37,7 +37,7 @@ export function notifiedAlerts(webhook: Webhook | undefined, key: (labels: Recor
   const out: ReceivedAlert[] = [];
   for (const n of webhook?.notifications ?? []) {
     const group = `${n.receiver} ${canonicalJson(n.groupLabels)}`;
-    const listed = n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels }));
+    const listed = alertsOf(n, key);
     const payload = `${group} ${canonicalJson(listed.map((a) => `${a.key} ${a.status}`).sort())}`;
     const repeated = payloads.has(payload);
     payloads.add(payload);
@@ -52,7 +52,11 @@ export function notifiedAlerts(webhook: Webhook | undefined, key: (labels: Recor
 
 /** Every alert of every notification the webhook got so far, in order, each named by `key`. */
 export const receivedAlerts = (webhook: Webhook | undefined, key: (labels: Record<string, string>) => string): ReceivedAlert[] =>
-  (webhook?.notifications ?? []).flatMap((n) => n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels })));
+  (webhook?.notifications ?? []).flatMap((n) => alertsOf(n, key));
+
+/** The alerts one notification lists, each named by `key`. */
+const alertsOf = (n: Notification, key: (labels: Record<string, string>) => string): ReceivedAlert[] =>
+  n.alerts.map((a) => ({ key: key(a.labels), status: a.status, receiver: n.receiver, at: n.receivedAt, labels: a.labels }));
 
 export interface Simulation {
   cluster: SimCluster;
