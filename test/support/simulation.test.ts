@@ -19,6 +19,14 @@ describe('notifiedAlerts', () => {
     expect(told(w)).toEqual(['node3 firing', 'node3 firing']);
   });
 
+  it('does not count what the survivor re-sends for a replica killed just after notifying, and counts any other repeat', () => {
+    const at = (ms: number, n: Notification): Notification => ({ ...n, receivedAt: ms });
+    const w = hook(at(1000, note(alert('node3', 'firing'))), at(3000, note(alert('node3', 'firing'))));
+    expect(notifiedAlerts(w, (l) => l.node!, { at: 1500, windowMs: 6000 }).map((a) => `${a.key} ${a.status}`)).toEqual(['node3 firing']);
+    expect(notifiedAlerts(w, (l) => l.node!, { at: 60_000, windowMs: 6000 })).toHaveLength(2);
+    expect(notifiedAlerts(w, (l) => l.node!)).toHaveLength(2);
+  });
+
   it('keeps groups apart', () => {
     const other = { ...note(alert('node3', 'firing')), receiver: 'multipath-warning' };
     expect(told(hook(note(alert('node3', 'firing')), other))).toEqual(['node3 firing', 'node3 firing']);

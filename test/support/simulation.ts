@@ -31,16 +31,24 @@ export interface ReceivedAlert {
  * when the notification repeats one the group already had (a second replica delivering the same
  * news: what the exactly-once checks exist to catch).
  */
-export function notifiedAlerts(webhook: Webhook | undefined, key: (labels: Record<string, string>) => string): ReceivedAlert[] {
+export function notifiedAlerts(
+  webhook: Webhook | undefined,
+  key: (labels: Record<string, string>) => string,
+  killed?: { at: number; windowMs: number },
+): ReceivedAlert[] {
   const lastStatus = new Map<string, string>();
-  const payloads = new Set<string>();
+  const payloads = new Map<string, number>();
   const out: ReceivedAlert[] = [];
   for (const n of webhook?.notifications ?? []) {
     const group = `${n.receiver} ${canonicalJson(n.groupLabels)}`;
     const listed = alertsOf(n, key);
     const payload = `${group} ${canonicalJson(listed.map((a) => `${a.key} ${a.status}`).sort())}`;
-    const repeated = payloads.has(payload);
-    payloads.add(payload);
+    const before = payloads.get(payload);
+    // `killed`: a replica SIGKILLed just after it notified dies before gossiping that, and the
+    // survivor sends the same news again (Alertmanager delivers at least once): not a duplicate.
+    const resentForTheKilled = before !== undefined && killed !== undefined && killed.at - before <= killed.windowMs && n.receivedAt - killed.at <= killed.windowMs;
+    const repeated = before !== undefined && !resentForTheKilled;
+    payloads.set(payload, n.receivedAt);
     for (const a of listed) {
       const member = `${group} ${a.key}`;
       if (repeated || lastStatus.get(member) !== a.status) out.push(a);
