@@ -46,7 +46,7 @@ export function notifiedAlerts(
     const before = payloads.get(payload);
     // `killed`: a replica SIGKILLed just after it notified dies before gossiping that, and the
     // survivor sends the same news again (Alertmanager delivers at least once): not a duplicate.
-    const resentForTheKilled = before !== undefined && killed !== undefined && killed.at - before <= killed.windowMs && n.receivedAt - killed.at <= killed.windowMs;
+    const resentForTheKilled = before !== undefined && killed !== undefined && before <= killed.at && killed.at - before <= killed.windowMs && n.receivedAt - killed.at <= killed.windowMs;
     const repeated = before !== undefined && !resentForTheKilled;
     payloads.set(payload, n.receivedAt);
     for (const a of listed) {
